@@ -1,0 +1,42 @@
+// JSON request bodies (req.json) and a JSON response helper.
+import type { Handler, Request, Response } from '../types.ts';
+import { errorResponse } from './result.ts';
+import { mediaTypeOf } from './urlencoded.ts';
+
+/** Options of `wrapJson`. */
+export interface JsonOptions {
+  /** Passed to `JSON.parse` as its reviver. Default none. */
+  reviver?: (this: unknown, key: string, value: unknown) => unknown;
+}
+
+/** True for `application/json` and any `+json` media type (e.g. `application/ld+json`). */
+export function isJsonType(contentType: string | null | undefined): boolean {
+  const t = mediaTypeOf(contentType);
+  return t === 'application/json' || (t.endsWith('+json') && t.startsWith('application/'));
+}
+
+/**
+ * Parses a JSON body into `req.json` when the Content-Type is JSON; answers 400 when
+ * it does not parse. Other content types, and empty bodies, leave `req.json` undefined.
+ */
+export function wrapJson(handler: Handler, options: JsonOptions = {}): Handler {
+  const reviver = options.reviver;
+  return function jsonHandler(req: Request): unknown {
+    const body = req.body;
+    if (body !== null && body.length > 0 && isJsonType(req.contentType ?? req.headers['content-type'])) {
+      // JSON text is UTF-8 (RFC 8259); a leading BOM is tolerated.
+      const start = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+      try {
+        req.json = JSON.parse(body.toString('utf8', start), reviver);
+      } catch (err) {
+        return errorResponse(400, `Bad Request: malformed JSON body (${(err as Error).message})`);
+      }
+    }
+    return handler(req);
+  };
+}
+
+/** A response map with `value` as a JSON body (`application/json; charset=utf-8`). */
+export function json(value: unknown, status = 200, headers: Response['headers'] = {}): Response {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}

@@ -1,0 +1,231 @@
+// Static files from a directory: ETag/Last-Modified with 304s, single byte ranges
+// with 206/416, Content-Type from the extension, index files for directories, and
+// refusal of any path that could leave the root (.., encoded dots or slashes,
+// backslashes, NUL, absolute paths, symlinks pointing outside).
+import { realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import type { FileBody, Handler, Request, Response } from './types.ts';
+import { mimeType } from './mime.ts';
+
+/** Options of `serveStatic` and `wrapStatic`. */
+export interface StaticOptions {
+  /** URL prefix the files are mounted under, e.g. `/assets`; stripped before lookup. Default `''` (the root). */
+  prefix?: string;
+  /** File served for a directory URL ending in `/`, or `false` for none. Default `'index.html'`. */
+  index?: string | false;
+  /** Send an ETag and answer If-None-Match. Default `true`. */
+  etag?: boolean;
+  /** Send Last-Modified and answer If-Modified-Since. Default `true`. */
+  lastModified?: boolean;
+  /** `Cache-Control: max-age` in seconds, or none when undefined. Default undefined. */
+  maxAge?: number;
+  /** Serve names starting with `.` (`'allow'`) or answer as if missing (`'deny'`). Default `'deny'`. */
+  dotfiles?: 'allow' | 'deny';
+  /** Redirect a directory URL without a trailing `/` to the one with it (301). Default `true`. */
+  redirectDirectories?: boolean;
+  /** Answer byte Range requests with 206 / 416. Default `true`. */
+  ranges?: boolean;
+}
+
+const textPlain = 'text/plain; charset=utf-8';
+const BAD_PATH = 'bad-path';
+
+function plain(status: number, message: string): Response {
+  return { status, headers: { 'content-type': textPlain }, body: message + '\n' };
+}
+
+/**
+ * The path segments of `rest` (a raw URL path starting with `/`), percent-decoded,
+ * or BAD_PATH when any could address something outside the root.
+ */
+export function safeSegments(rest: string): string[] | typeof BAD_PATH {
+  if (rest.includes('\\') || rest.includes('\0')) return BAD_PATH;
+  const raw = rest.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < raw.length; i++) {
+    let seg = raw[i]!;
+    if (seg === '') {
+      if (i === raw.length - 1) break; // trailing slash: a directory URL
+      return BAD_PATH; // `//`: an absolute path after the prefix
+    }
+    if (seg.includes('%')) {
+      try {
+        seg = decodeURIComponent(seg);
+      } catch {
+        return BAD_PATH;
+      }
+      if (seg.includes('/') || seg.includes('\\') || seg.includes('\0')) return BAD_PATH;
+    }
+    if (seg === '.' || seg === '..' || /^[A-Za-z]:/.test(seg)) return BAD_PATH;
+    out.push(seg);
+  }
+  return out;
+}
+
+/** Strong validator from size and mtime: `"<size hex>-<mtime ms hex>"`. */
+function etagOf(st: Stats): string {
+  return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  for (const part of header.split(',')) {
+    let t = part.trim();
+    if (t.startsWith('W/')) t = t.slice(2); // weak comparison for If-None-Match
+    if (t === etag) return true;
+  }
+  return false;
+}
+
+/** [start, end] inclusive for a single `bytes=` range; null to ignore it; 'unsatisfiable' for 416. */
+export function parseRange(header: string, size: number): [number, number] | null | 'unsatisfiable' {
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (m === null) return null; // multiple or malformed ranges: serve the whole file
+  const [, a, b] = m;
+  if (a === '' && b === '') return null;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return [Math.max(0, size - n), size - 1];
+  }
+  const start = Number(a);
+  let end = b === '' ? size - 1 : Number(b);
+  if (b !== '' && end < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  if (end >= size) end = size - 1;
+  return [start, end];
+}
+
+type Outcome = Response | null; // null: no such file
+
+/**
+ * A handler serving files under `root`. Only GET and HEAD (others get 405);
+ * missing files get 404; paths that try to leave the root get 400.
+ */
+export function serveStatic(root: string, options: StaticOptions = {}): Handler {
+  const lookup = staticLookup(root, options);
+  return async function staticHandler(req: Request): Promise<Response> {
+    const m = req.requestMethod;
+    if (m !== 'get' && m !== 'head') return { status: 405, headers: { allow: 'GET, HEAD', 'content-type': textPlain }, body: 'Method Not Allowed\n' };
+    return (await lookup(req)) ?? plain(404, 'Not Found');
+  };
+}
+
+/**
+ * Serves a file under `root` for GET/HEAD requests that name one, and passes every
+ * other request to `handler`. Paths that try to leave the root still get 400.
+ */
+export function wrapStatic(handler: Handler, root: string, options: StaticOptions = {}): Handler {
+  const lookup = staticLookup(root, options);
+  return async function staticFallthrough(req: Request): Promise<unknown> {
+    const m = req.requestMethod;
+    if (m !== 'get' && m !== 'head') return handler(req);
+    return (await lookup(req)) ?? handler(req);
+  };
+}
+
+function staticLookup(root: string, options: StaticOptions): (req: Request) => Promise<Outcome> {
+  const rootDir = resolve(root);
+  let realRoot: Promise<string> | null = null;
+  const prefix = (options.prefix ?? '').replace(/\/+$/, '');
+  const index = options.index ?? 'index.html';
+  const useEtag = options.etag ?? true;
+  const useLastModified = options.lastModified ?? true;
+  const cacheControl = options.maxAge === undefined ? undefined : `max-age=${Math.max(0, Math.floor(options.maxAge))}`;
+  const allowDotfiles = options.dotfiles === 'allow';
+  const redirectDirs = options.redirectDirectories ?? true;
+  const ranges = options.ranges ?? true;
+
+  return async function lookup(req: Request): Promise<Outcome> {
+    const uri = req.uri;
+    if (uri[0] !== '/') return null;
+    let rest = uri;
+    if (prefix !== '') {
+      if (!uri.startsWith(prefix) || (uri.length > prefix.length && uri[prefix.length] !== '/')) return null;
+      rest = uri.length === prefix.length ? '/' : uri.slice(prefix.length);
+    }
+    const segments = safeSegments(rest);
+    if (segments === BAD_PATH) return plain(400, 'Bad Request: invalid path');
+    if (!allowDotfiles && segments.some((s) => s[0] === '.')) return null;
+    let path = join(rootDir, ...segments);
+    if (path !== rootDir && !path.startsWith(rootDir + sep)) return plain(400, 'Bad Request: invalid path');
+
+    let st = await statOrNull(path);
+    if (st === null) return null;
+    if (st.isDirectory()) {
+      if (!rest.endsWith('/')) {
+        if (!redirectDirs) return null;
+        const location = uri + '/' + (req.queryString !== null ? '?' + req.queryString : '');
+        return { status: 301, headers: { location, 'content-type': textPlain }, body: 'Moved Permanently\n' };
+      }
+      if (index === false) return null;
+      path = join(path, index);
+      st = await statOrNull(path);
+      if (st === null) return null;
+    }
+    if (!st.isFile()) return null;
+    // Symlinks may point anywhere: the real path must still be under the real root.
+    realRoot ??= realpath(rootDir).catch(() => rootDir);
+    const [real, base] = await Promise.all([realpath(path).catch(() => null), realRoot]);
+    if (real === null || (real !== base && !real.startsWith(base + sep))) return null;
+
+    return respond(req, real, mimeType(path), st, useEtag, useLastModified, cacheControl, ranges);
+  };
+}
+
+async function statOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}
+
+function respond(req: Request, path: string, contentType: string, st: Stats, useEtag: boolean, useLastModified: boolean, cacheControl: string | undefined, ranges: boolean): Response {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  const etag = useEtag ? etagOf(st) : null;
+  const lastModified = useLastModified ? new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString() : null;
+  if (etag !== null) headers.etag = etag;
+  if (lastModified !== null) headers['last-modified'] = lastModified;
+  if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
+
+  // If-None-Match takes precedence over If-Modified-Since (RFC 9110 section 13.2.2).
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  let notModified = false;
+  if (inm !== undefined) notModified = etag !== null && etagMatches(inm, etag);
+  else if (ims !== undefined && lastModified !== null) {
+    const since = Date.parse(ims);
+    notModified = !Number.isNaN(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since;
+  }
+  if (notModified) {
+    delete headers['content-type'];
+    return { status: 304, headers, body: null };
+  }
+
+  if (ranges) headers['accept-ranges'] = 'bytes';
+  const rangeHeader = ranges ? req.headers.range : undefined;
+  if (rangeHeader !== undefined && ifRangeHolds(req.headers['if-range'], etag, st)) {
+    const range = parseRange(rangeHeader, st.size);
+    if (range === 'unsatisfiable') {
+      return { status: 416, headers: { 'content-range': `bytes */${st.size}`, 'content-type': textPlain }, body: 'Range Not Satisfiable\n' };
+    }
+    if (range !== null) {
+      headers['content-range'] = `bytes ${range[0]}-${range[1]}/${st.size}`;
+      const body: FileBody = { kind: 'file', path, start: range[0], end: range[1] };
+      return { status: 206, headers, body };
+    }
+  }
+  const body: FileBody = { kind: 'file', path };
+  return { status: 200, headers, body };
+}
+
+/** If-Range: the range applies only if the validator still matches (strong ETag or exact date). */
+function ifRangeHolds(ifRange: string | undefined, etag: string | null, st: Stats): boolean {
+  if (ifRange === undefined) return true;
+  const v = ifRange.trim();
+  if (v.startsWith('"') || v.startsWith('W/')) return etag !== null && v === etag;
+  const date = Date.parse(v);
+  return !Number.isNaN(date) && date === Math.floor(st.mtimeMs / 1000) * 1000;
+}
