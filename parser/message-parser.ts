@@ -1,0 +1,543 @@
+// The incremental state machine shared by RequestParser and ResponseParser: start line
+// (subclass), field lines, Content-Length / chunked / close-delimited bodies, trailers,
+// pipelining, pause and upgrade. Lines are scanned straight from the input buffer; only
+// a line split across execute() calls is copied, into a stash dropped when the message
+// completes.
+import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
+import { CR, LF, SP, HTAB, TOKEN, latin1, stringEqualsLower } from './chars.ts';
+import {
+  ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
+  E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
+  E_START_LINE_TOO_LONG, E_TE_CHUNKED_TWICE, E_TE_SYNTAX, E_TOO_MANY_HEADERS, E_VERSION, E_VERSION_UNSUPPORTED,
+} from './errors.ts';
+import { FAILED, LineScan } from './scan.ts';
+import { scanFieldLine, classifyField, F_CONNECTION, F_CONTENT_LENGTH, F_OTHER, F_TRANSFER_ENCODING, F_UPGRADE } from './headers.ts';
+import { scanChunkLine } from './chunked.ts';
+import { fieldName } from './names.ts';
+
+// Parser states.
+export const S_START = 0; // between messages: CR/LF skipped (RFC 9112 2.2), anything else begins a message
+export const S_START_LINE = 1;
+export const S_FIELD_LINE = 2;
+export const S_CHUNK_SIZE = 3;
+export const S_TRAILER_LINE = 4;
+export const S_BODY_LENGTH = 5;
+export const S_BODY_EOF = 6; // close-delimited response body
+export const S_CHUNK_DATA = 7;
+export const S_CHUNK_DATA_CR = 8;
+export const S_CHUNK_DATA_LF = 9;
+export const S_MSG_DONE = 10; // message ended; onComplete pending (runs at the next step)
+export const S_CLOSED = 11; // after a message that ends the connection: only CR/LF allowed
+
+export const DEFAULT_LIMITS: Required<ParserLimits> = Object.freeze({
+  maxStartLine: 8192,
+  maxHeaderSize: 16384,
+  maxHeaders: 100,
+  maxChunkLine: 4096,
+});
+
+const NO_HEADERS: string[] = [];
+
+export abstract class MessageParser<H extends MessageHead> {
+  /** The parse error, once one occurred; execute() consumes nothing more until reset(). */
+  error: ParseError | null = null;
+  /** An upgrade/CONNECT message completed; the bytes after it belong to the new protocol. resume() declines and continues with HTTP. */
+  upgraded = false;
+  /** A callback called pause(); execute() consumes nothing until resume(). */
+  paused = false;
+
+  protected readonly callbacks: ParserCallbacks<H>;
+  protected readonly maxStartLine: number;
+  protected readonly maxHeaderSize: number;
+  protected readonly maxHeaders: number;
+  protected readonly maxChunkLine: number;
+  protected readonly scan = new LineScan();
+
+  protected state = S_START;
+  /** Absolute offset of the next byte execute() will see. */
+  private offset = 0;
+  /** Absolute offset of index 0 of the buffer being scanned (input or stash). */
+  protected bufBase = 0;
+  /** A line split across execute() calls; only while a message is incomplete. */
+  private stash: Buffer | null = null;
+  private stashLen = 0;
+  private stashBase = 0;
+
+  // Per message.
+  protected versionMajor = 1;
+  protected versionMinor = 1;
+  protected rawHeaders: string[] = NO_HEADERS;
+  protected trailers: string[] | null = null;
+  protected headerBytes = 0;
+  protected headerCount = 0;
+  protected contentLength = -1;
+  protected teSeen = false;
+  protected teChunkedFinal = false;
+  protected teUnknown = false;
+  /** Absolute offset of the last Transfer-Encoding value, for framing errors found at the end of the head. */
+  protected teAt = 0;
+  protected connClose = false;
+  protected connKeepAlive = false;
+  protected connUpgrade = false;
+  protected hasUpgrade = false;
+  protected remaining = 0;
+  protected upgrade = false;
+  /** State after onComplete: S_START (keep-alive) or S_CLOSED. */
+  protected afterState = S_START;
+
+  constructor(callbacks: ParserCallbacks<H>, limits?: ParserLimits) {
+    this.callbacks = callbacks;
+    this.maxStartLine = limits?.maxStartLine ?? DEFAULT_LIMITS.maxStartLine;
+    this.maxHeaderSize = limits?.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize;
+    this.maxHeaders = limits?.maxHeaders ?? DEFAULT_LIMITS.maxHeaders;
+    this.maxChunkLine = limits?.maxChunkLine ?? DEFAULT_LIMITS.maxChunkLine;
+  }
+
+  /** Scans the start line at buf[p]; on success records it and returns the index after its LF. */
+  protected abstract scanStartLine(buf: Buffer, p: number, end: number): number;
+  /** The header section ended: decide framing, set `state`, `afterState`, `upgrade`, call onHead. Returns FAILED (with scan.fail) or 0. */
+  protected abstract headDone(): number;
+
+  /**
+   * Parses `data`. Returns the bytes consumed: data.length unless `error` is set, a
+   * callback paused the parser, or `upgraded` became true. Offsets in errors count
+   * from the first byte ever given (or since reset()).
+   */
+  execute(data: Buffer): number {
+    if (this.error !== null || this.paused || this.upgraded) return 0;
+    const len = data.length;
+    const base = this.offset;
+    let p = 0;
+    for (;;) {
+      const state = this.state;
+      if (state === S_MSG_DONE) {
+        this.completeMessage();
+        if (this.paused || this.upgraded) break;
+        continue;
+      }
+      if (p >= len) break;
+      switch (state) {
+        case S_START: {
+          const c = data[p];
+          if (c === CR || c === LF) {
+            p++;
+            continue;
+          }
+          this.beginMessage();
+          continue;
+        }
+        case S_START_LINE:
+        case S_FIELD_LINE:
+        case S_CHUNK_SIZE:
+        case S_TRAILER_LINE:
+          p = this.lineStep(data, p, len, base);
+          if (p < 0) return this.failed(base, len);
+          break;
+        case S_BODY_LENGTH: {
+          const avail = len - p;
+          const n = this.remaining < avail ? this.remaining : avail;
+          const chunk = data.subarray(p, p + n);
+          p += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = S_MSG_DONE;
+          this.callbacks.onBody(chunk);
+          break;
+        }
+        case S_CHUNK_DATA: {
+          const avail = len - p;
+          const n = this.remaining < avail ? this.remaining : avail;
+          const chunk = data.subarray(p, p + n);
+          p += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = S_CHUNK_DATA_CR;
+          this.callbacks.onBody(chunk);
+          break;
+        }
+        case S_CHUNK_DATA_CR:
+          if (data[p] !== CR) return this.raise(E_CHUNK_DATA_CRLF, base + p, base, len);
+          p++;
+          this.state = S_CHUNK_DATA_LF;
+          continue;
+        case S_CHUNK_DATA_LF:
+          if (data[p] !== LF) return this.raise(E_CHUNK_DATA_CRLF, base + p, base, len);
+          p++;
+          this.state = S_CHUNK_SIZE;
+          continue;
+        case S_BODY_EOF: {
+          const chunk = data.subarray(p, len);
+          p = len;
+          this.callbacks.onBody(chunk);
+          break;
+        }
+        case S_CLOSED: {
+          const c = data[p];
+          if (c !== CR && c !== LF) return this.raise(E_DATA_AFTER_CLOSE, base + p, base, len);
+          p++;
+          continue;
+        }
+      }
+      if (this.paused) break;
+    }
+    this.offset = base + p;
+    return p;
+  }
+
+  /** Pause from inside a callback: execute() returns right after the current event. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Undo pause(), or decline an upgrade and keep parsing HTTP. Feed the unconsumed bytes again. */
+  resume(): void {
+    this.paused = false;
+    this.upgraded = false;
+  }
+
+  /**
+   * The peer closed the connection. Ends a close-delimited response body (onComplete),
+   * or returns (and sets) an error when a message was incomplete; null otherwise.
+   */
+  finish(): ParseError | null {
+    if (this.error !== null) return this.error;
+    if (this.upgraded) return null;
+    switch (this.state) {
+      case S_START:
+      case S_CLOSED:
+        return null;
+      case S_BODY_EOF:
+        this.afterState = S_CLOSED;
+        this.completeMessage();
+        return null;
+      case S_MSG_DONE:
+        this.completeMessage();
+        return null;
+      default:
+        this.error = makeError(E_INCOMPLETE, this.offset);
+        return this.error;
+    }
+  }
+
+  /** Clears all state (including error, offsets, pause and upgrade) for reuse on a new connection. */
+  reset(): void {
+    this.error = null;
+    this.upgraded = false;
+    this.paused = false;
+    this.state = S_START;
+    this.offset = 0;
+    this.endMessage();
+  }
+
+  // --- message lifecycle -------------------------------------------------------
+
+  private beginMessage(): void {
+    this.state = S_START_LINE;
+    this.rawHeaders = [];
+  }
+
+  private completeMessage(): void {
+    const trailers = this.trailers;
+    const upgrade = this.upgrade;
+    this.state = this.afterState;
+    this.endMessage();
+    if (upgrade) this.upgraded = true;
+    this.callbacks.onComplete(trailers);
+  }
+
+  /** Drops everything a finished message held (idle parsers keep no buffers or arrays). */
+  protected endMessage(): void {
+    this.stash = null;
+    this.stashLen = 0;
+    this.rawHeaders = NO_HEADERS;
+    this.trailers = null;
+    this.headerBytes = 0;
+    this.headerCount = 0;
+    this.contentLength = -1;
+    this.teSeen = false;
+    this.teChunkedFinal = false;
+    this.teUnknown = false;
+    this.connClose = false;
+    this.connKeepAlive = false;
+    this.connUpgrade = false;
+    this.hasUpgrade = false;
+    this.remaining = 0;
+    this.upgrade = false;
+    this.afterState = S_START;
+  }
+
+  // --- errors --------------------------------------------------------------------
+
+  private raise(id: number, offset: number, base: number, len: number): number {
+    this.error = makeError(id, offset);
+    return this.stopAt(base, len);
+  }
+
+  /** A scanner failed: turn scan.error/errorAt into the ParseError. */
+  private failed(base: number, len: number): number {
+    let id = this.scan.error;
+    if (id === E_OBS_FOLD && this.state === S_FIELD_LINE && this.headerCount === 0) id = E_LEADING_WS;
+    this.error = makeError(id, this.bufBase + this.scan.errorAt);
+    return this.stopAt(base, len);
+  }
+
+  private stopAt(base: number, len: number): number {
+    const at = (this.error as ParseError).offset - base;
+    const p = at < 0 ? 0 : at >= len ? len - 1 : at;
+    this.offset = base + p;
+    return p;
+  }
+
+  // --- lines -------------------------------------------------------------------
+
+  /** One line-based step at data[p]. Returns the next position, or -1 after a failure (scan.error set). */
+  private lineStep(data: Buffer, p: number, len: number, base: number): number {
+    if (this.stashLen === 0) {
+      this.bufBase = base;
+      const next = this.scanLine(data, p, len);
+      if (next >= 0) return next;
+      if (next === FAILED) return -1;
+      // Incomplete: keep the partial line, within its limit.
+      if (this.lineTooLong(len - p, p)) return -1;
+      this.stashBase = base + p;
+      this.stashAppend(data, p, len);
+      return len;
+    }
+    const lf = data.indexOf(LF, p);
+    const to = lf === -1 ? len : lf + 1;
+    this.bufBase = this.stashBase;
+    if (this.lineTooLong(this.stashLen + (to - p) - (lf === -1 ? 0 : 1), 0)) return -1;
+    this.stashAppend(data, p, to);
+    const stash = this.stash as Buffer;
+    const stashLen = this.stashLen;
+    if (lf === -1) {
+      // Still partial: scan what we have so a bad byte is reported now, not at the line end.
+      return this.scanLine(stash, 0, stashLen) === FAILED ? -1 : len;
+    }
+    this.stashLen = 0;
+    const next = this.scanLine(stash, 0, stashLen);
+    if (next === FAILED) return -1;
+    if (next !== stashLen) {
+      // A complete line must be consumed exactly; anything else is a stray LF.
+      this.scan.fail(E_BARE_LF, stashLen - 1);
+      return -1;
+    }
+    return to;
+  }
+
+  /** Limit check for a line of which `n` bytes (excluding a final LF) are known; start is its index in the current buffer. */
+  private lineTooLong(n: number, start: number): boolean {
+    let limit: number;
+    let id: number;
+    switch (this.state) {
+      case S_START_LINE:
+        limit = this.maxStartLine + 1;
+        id = E_START_LINE_TOO_LONG;
+        break;
+      case S_CHUNK_SIZE:
+        limit = this.maxChunkLine + 1;
+        id = E_CHUNK_LINE_TOO_LONG;
+        break;
+      default:
+        limit = this.maxHeaderSize - this.headerBytes + 1;
+        id = E_HEADER_OVERFLOW;
+    }
+    if (n <= limit) return false;
+    this.scan.fail(id, start + limit);
+    return true;
+  }
+
+  private stashAppend(data: Buffer, from: number, to: number): void {
+    const need = this.stashLen + (to - from);
+    let stash = this.stash;
+    if (stash === null || stash.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, stash === null ? 128 : stash.length * 2));
+      if (stash !== null) stash.copy(grown, 0, 0, this.stashLen);
+      this.stash = stash = grown;
+    }
+    data.copy(stash, this.stashLen, from, to);
+    this.stashLen = need;
+  }
+
+  /** Scans and, when complete, applies one line of the current state. */
+  private scanLine(buf: Buffer, p: number, end: number): number {
+    switch (this.state) {
+      case S_START_LINE: {
+        const next = this.scanStartLine(buf, p, end);
+        if (next >= 0) {
+          if (next - p - 2 > this.maxStartLine) return this.scan.fail(E_START_LINE_TOO_LONG, p + this.maxStartLine);
+          this.state = S_FIELD_LINE;
+        }
+        return next;
+      }
+      case S_FIELD_LINE:
+      case S_TRAILER_LINE: {
+        const next = scanFieldLine(buf, p, end, this.scan);
+        if (next < 0) return next;
+        return this.applyFieldLine(buf, p, next);
+      }
+      default: {
+        const next = scanChunkLine(buf, p, end, this.scan);
+        if (next < 0) return next;
+        if (next - p - 2 > this.maxChunkLine) return this.scan.fail(E_CHUNK_LINE_TOO_LONG, p + this.maxChunkLine);
+        const size = this.scan.size;
+        if (size === 0) {
+          this.state = S_TRAILER_LINE;
+          this.headerBytes = 0;
+          this.headerCount = 0;
+        } else {
+          this.remaining = size;
+          this.state = S_CHUNK_DATA;
+        }
+        return next;
+      }
+    }
+  }
+
+  private applyFieldLine(buf: Buffer, p: number, next: number): number {
+    const scan = this.scan;
+    const nameEnd = scan.nameEnd;
+    if (nameEnd === -1) {
+      if (this.state === S_TRAILER_LINE) {
+        this.state = S_MSG_DONE;
+        return next;
+      }
+      return this.headDone() === FAILED ? FAILED : next;
+    }
+    this.headerBytes += next - p;
+    if (this.headerBytes > this.maxHeaderSize) return scan.fail(E_HEADER_OVERFLOW, p);
+    if (++this.headerCount > this.maxHeaders) return scan.fail(E_TOO_MANY_HEADERS, p);
+    const name = fieldName(buf, p, nameEnd);
+    const value = latin1(buf, scan.valueStart, scan.valueEnd);
+    if (this.state === S_TRAILER_LINE) {
+      if (this.trailers === null) this.trailers = [name, value];
+      else this.trailers.push(name, value);
+      return next;
+    }
+    this.rawHeaders.push(name, value);
+    const kind = classifyField(buf, p, nameEnd);
+    if (kind === F_OTHER) return next;
+    return this.applyFramingField(kind, value, scan.valueStart) === FAILED ? FAILED : next;
+  }
+
+  /** Content-Length, Transfer-Encoding, Connection, Upgrade. */
+  private applyFramingField(kind: number, value: string, valueAt: number): number {
+    const scan = this.scan;
+    switch (kind) {
+      case F_CONTENT_LENGTH: {
+        if (this.contentLength !== -1) return scan.fail(E_CONTENT_LENGTH_DIFFERS, valueAt);
+        if (this.teSeen) return scan.fail(E_CL_AND_TE, valueAt);
+        const n = value.length;
+        if (n === 0 || n > 16) return scan.fail(E_CONTENT_LENGTH, valueAt);
+        let v = 0;
+        for (let i = 0; i < n; i++) {
+          const d = value.charCodeAt(i) - 48;
+          if (d < 0 || d > 9) return scan.fail(E_CONTENT_LENGTH, valueAt + i);
+          v = v * 10 + d;
+        }
+        if (v > Number.MAX_SAFE_INTEGER) return scan.fail(E_CONTENT_LENGTH, valueAt);
+        this.contentLength = v;
+        return 0;
+      }
+      case F_TRANSFER_ENCODING:
+        if (this.contentLength !== -1) return scan.fail(E_CL_AND_TE, valueAt);
+        this.teSeen = true;
+        this.teAt = this.bufBase + valueAt;
+        return this.applyTransferEncoding(value, valueAt);
+      case F_CONNECTION:
+        this.applyConnection(value);
+        return 0;
+      case F_UPGRADE:
+        this.hasUpgrade = true;
+        return 0;
+    }
+    return 0;
+  }
+
+  /** RFC 9112 6.1: a list of transfer-codings (token [; params]); records whether chunked is final. */
+  private applyTransferEncoding(value: string, valueAt: number): number {
+    const n = value.length;
+    let i = 0;
+    while (i < n) {
+      let c = value.charCodeAt(i);
+      if (c === 44 || c === SP || c === HTAB) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < n && TOKEN[value.charCodeAt(i)] === 1) i++;
+      if (i === start) return this.scan.fail(E_TE_SYNTAX, valueAt + i);
+      const chunked = stringEqualsLower(value, start, i, 'chunked');
+      if (chunked && this.teChunkedFinal) return this.scan.fail(E_TE_CHUNKED_TWICE, valueAt + start);
+      if (!chunked && this.teChunkedFinal) this.teChunkedFinal = false;
+      if (chunked) this.teChunkedFinal = true;
+      else if (!isKnownCoding(value, start, i)) this.teUnknown = true;
+      // Skip transfer-parameters up to the next list element.
+      while (i < n && (c = value.charCodeAt(i)) !== 44) {
+        if (c === 34) {
+          i++;
+          while (i < n && (c = value.charCodeAt(i)) !== 34) i += c === 92 ? 2 : 1;
+        }
+        i++;
+      }
+    }
+    return 0;
+  }
+
+  private applyConnection(value: string): void {
+    const n = value.length;
+    let i = 0;
+    while (i < n) {
+      const c = value.charCodeAt(i);
+      if (c === 44 || c === SP || c === HTAB) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < n && value.charCodeAt(i) !== 44) i++;
+      let end = i;
+      while (end > start && (value.charCodeAt(end - 1) === SP || value.charCodeAt(end - 1) === HTAB)) end--;
+      if (stringEqualsLower(value, start, end, 'close')) this.connClose = true;
+      else if (stringEqualsLower(value, start, end, 'keep-alive')) this.connKeepAlive = true;
+      else if (stringEqualsLower(value, start, end, 'upgrade')) this.connUpgrade = true;
+    }
+  }
+
+  // --- helpers for subclasses --------------------------------------------------
+
+  /** Checks "HTTP/" DIGIT "." DIGIT at buf[i]; records the version. Returns 0 or an error id. */
+  protected scanVersion(buf: Buffer, i: number): number {
+    if (buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 || buf[i + 4] !== 47) return E_VERSION;
+    const major = buf[i + 5] - 48;
+    const minor = buf[i + 7] - 48;
+    if (major < 0 || major > 9 || buf[i + 6] !== 46 || minor < 0 || minor > 9) return E_VERSION;
+    // RFC 9110 2.5: a 1.x recipient treats any 1.y as 1.x; other majors are not this protocol.
+    if (major !== 1) return E_VERSION_UNSUPPORTED;
+    this.versionMajor = major;
+    this.versionMinor = minor;
+    return 0;
+  }
+
+  /** For a version not yet fully received: the index of the first byte that cannot start "HTTP/" DIGIT "." DIGIT, or -1. */
+  protected badVersionPrefix(buf: Buffer, i: number, end: number): number {
+    for (let k = 0; k < 8 && i + k < end; k++) {
+      const c = buf[i + k];
+      const ok = k === 5 || k === 7 ? c >= 48 && c <= 57 : c === VERSION_PREFIX.charCodeAt(k);
+      if (!ok) return i + k;
+    }
+    return -1;
+  }
+
+  /** RFC 9112 9.3: persistence from the version and Connection tokens. */
+  protected persistent(): boolean {
+    if (this.connClose) return false;
+    return this.versionMinor >= 1 || this.connKeepAlive;
+  }
+}
+
+const VERSION_PREFIX = 'HTTP/0.0';
+
+/** IANA-registered transfer-codings other than chunked. */
+function isKnownCoding(s: string, start: number, end: number): boolean {
+  return stringEqualsLower(s, start, end, 'gzip') || stringEqualsLower(s, start, end, 'deflate') ||
+    stringEqualsLower(s, start, end, 'compress') || stringEqualsLower(s, start, end, 'x-gzip') ||
+    stringEqualsLower(s, start, end, 'x-compress') || stringEqualsLower(s, start, end, 'identity');
+}

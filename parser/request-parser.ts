@@ -1,0 +1,99 @@
+// Request parser (server side): request-line, then the shared field/body machinery.
+import type { RequestHead } from './types.ts';
+import { CR, LF, SP, TOKEN, TARGET, latin1 } from './chars.ts';
+import { E_BARE_CR, E_BARE_LF, E_METHOD, E_TARGET, E_TE_NOT_CHUNKED_FINAL, E_TE_UNKNOWN, E_VERSION } from './errors.ts';
+import { INCOMPLETE } from './scan.ts';
+import { MessageParser, S_BODY_LENGTH, S_CHUNK_SIZE, S_CLOSED, S_MSG_DONE, S_START } from './message-parser.ts';
+
+export class RequestParser extends MessageParser<RequestHead> {
+  private method = '';
+  private target = '';
+
+  /** request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 3). */
+  protected scanStartLine(buf: Buffer, p: number, end: number): number {
+    const scan = this.scan;
+    let i = p;
+    while (i < end && TOKEN[buf[i]] === 1) i++;
+    if (i >= end) return INCOMPLETE;
+    if (buf[i] !== SP || i === p) return scan.fail(E_METHOD, i);
+    const methodEnd = i++;
+    const targetStart = i;
+    while (i < end && TARGET[buf[i]] === 1) i++;
+    if (i >= end) return INCOMPLETE;
+    if (buf[i] !== SP || i === targetStart) return scan.fail(E_TARGET, i);
+    const targetEnd = i++;
+    if (i + 8 >= end) {
+      const bad = this.badVersionPrefix(buf, i, end);
+      return bad === -1 ? INCOMPLETE : scan.fail(E_VERSION, bad);
+    }
+    const err = this.scanVersion(buf, i);
+    if (err !== 0) return scan.fail(err, i);
+    i += 8;
+    const c = buf[i];
+    if (c !== CR) return scan.fail(c === LF ? E_BARE_LF : E_VERSION, i);
+    if (i + 1 >= end) return INCOMPLETE;
+    if (buf[i + 1] !== LF) return scan.fail(E_BARE_CR, i);
+    this.method = methodName(buf, p, methodEnd);
+    this.target = latin1(buf, targetStart, targetEnd);
+    return i + 2;
+  }
+
+  protected headDone(): number {
+    let chunked = false;
+    let state = S_MSG_DONE;
+    if (this.teSeen) {
+      // RFC 9112 6.3: a request's length is known only when chunked is the final coding.
+      if (!this.teChunkedFinal) return this.scan.fail(E_TE_NOT_CHUNKED_FINAL, this.teAt - this.bufBase);
+      if (this.teUnknown) return this.scan.fail(E_TE_UNKNOWN, this.teAt - this.bufBase);
+      chunked = true;
+      state = S_CHUNK_SIZE;
+    } else if (this.contentLength > 0) {
+      this.remaining = this.contentLength;
+      state = S_BODY_LENGTH;
+    }
+    const method = this.method;
+    const connect = method === 'CONNECT';
+    // CONNECT: the bytes after the head belong to the tunnel (RFC 9110 9.3.6).
+    if (connect) state = S_MSG_DONE;
+    const upgrade = connect || (this.connUpgrade && this.hasUpgrade);
+    const keepAlive = this.persistent();
+    this.upgrade = upgrade;
+    this.afterState = keepAlive ? S_START : S_CLOSED;
+    this.state = state;
+    const head: RequestHead = {
+      method,
+      target: this.target,
+      versionMajor: this.versionMajor,
+      versionMinor: this.versionMinor,
+      rawHeaders: this.rawHeaders,
+      contentLength: chunked ? -1 : this.contentLength,
+      chunked,
+      keepAlive,
+      upgrade,
+    };
+    this.method = '';
+    this.target = '';
+    this.callbacks.onHead(head);
+    return 0;
+  }
+}
+
+/** Common methods as constant strings (no allocation); others sliced. */
+function methodName(buf: Buffer, start: number, end: number): string {
+  const c = buf[start];
+  switch (end - start) {
+    case 3:
+      if (c === 71 && buf[start + 1] === 69 && buf[start + 2] === 84) return 'GET';
+      if (c === 80 && buf[start + 1] === 85 && buf[start + 2] === 84) return 'PUT';
+      break;
+    case 4:
+      if (c === 80 && buf[start + 1] === 79 && buf[start + 2] === 83 && buf[start + 3] === 84) return 'POST';
+      if (c === 72 && buf[start + 1] === 69 && buf[start + 2] === 65 && buf[start + 3] === 68) return 'HEAD';
+      break;
+    case 5:
+      if (c === 80 && latin1(buf, start, end) === 'PATCH') return 'PATCH';
+      break;
+  }
+  return latin1(buf, start, end);
+}
+

@@ -1,0 +1,109 @@
+// Response parser (client side): status-line, then the shared field/body machinery.
+// Needs the request method to frame the body (HEAD, CONNECT).
+import type { ResponseHead } from './types.ts';
+import { CR, LF, SP, FIELD_VALUE, latin1 } from './chars.ts';
+import { E_BARE_CR, E_BARE_LF, E_REASON, E_STATUS, E_VERSION } from './errors.ts';
+import { INCOMPLETE } from './scan.ts';
+import { MessageParser, S_BODY_EOF, S_BODY_LENGTH, S_CHUNK_SIZE, S_CLOSED, S_MSG_DONE, S_START } from './message-parser.ts';
+import type { ParserCallbacks, ParserLimits } from './types.ts';
+
+export class ResponseParser extends MessageParser<ResponseHead> {
+  /** Method of the request this response answers; set before its bytes arrive. HEAD: no body; CONNECT + 2xx: upgraded. */
+  requestMethod = 'GET';
+  private statusCode = 0;
+  private reason = '';
+
+  constructor(callbacks: ParserCallbacks<ResponseHead>, limits?: ParserLimits) {
+    super(callbacks, limits);
+  }
+
+  override reset(): void {
+    super.reset();
+    this.requestMethod = 'GET';
+  }
+
+  /** status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 4). */
+  protected scanStartLine(buf: Buffer, p: number, end: number): number {
+    const scan = this.scan;
+    if (p + 8 >= end) {
+      const bad = this.badVersionPrefix(buf, p, end);
+      return bad === -1 ? INCOMPLETE : scan.fail(E_VERSION, bad);
+    }
+    const err = this.scanVersion(buf, p);
+    if (err !== 0) return scan.fail(err, p);
+    let i = p + 8;
+    if (buf[i] !== SP) return scan.fail(E_VERSION, i);
+    i++;
+    let status = 0;
+    for (let k = 0; k < 3; k++, i++) {
+      if (i >= end) return INCOMPLETE;
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9 || (k === 0 && d === 0)) return scan.fail(E_STATUS, i);
+      status = status * 10 + d;
+    }
+    if (i >= end) return INCOMPLETE;
+    let c = buf[i];
+    let reasonStart = i;
+    if (c === SP) {
+      reasonStart = ++i;
+      while (i < end && FIELD_VALUE[buf[i]] === 1) i++;
+      if (i >= end) return INCOMPLETE;
+      c = buf[i];
+      if (c !== CR) return scan.fail(c === LF ? E_BARE_LF : E_REASON, i);
+    } else if (c !== CR) {
+      return scan.fail(c === LF ? E_BARE_LF : E_STATUS, i);
+    }
+    if (i + 1 >= end) return INCOMPLETE;
+    if (buf[i + 1] !== LF) return scan.fail(E_BARE_CR, i);
+    this.statusCode = status;
+    this.reason = reasonStart === i ? '' : latin1(buf, reasonStart, i);
+    return i + 2;
+  }
+
+  protected headDone(): number {
+    const status = this.statusCode;
+    const method = this.requestMethod;
+    const interim = status < 200 && status !== 101;
+    const upgrade = status === 101 || (method === 'CONNECT' && status >= 200 && status < 300);
+    let chunked = false;
+    let contentLength = this.contentLength;
+    let state: number;
+    if (upgrade || interim || status === 204 || status === 304 || method === 'HEAD') {
+      // RFC 9112 6.3 rules 1-2: no content, whatever the framing fields say.
+      state = S_MSG_DONE;
+    } else if (this.teSeen) {
+      contentLength = -1;
+      if (this.teChunkedFinal) {
+        chunked = true;
+        state = S_CHUNK_SIZE;
+      } else {
+        state = S_BODY_EOF; // RFC 9112 6.3 rule 4: read until the connection closes
+      }
+    } else if (contentLength > 0) {
+      this.remaining = contentLength;
+      state = S_BODY_LENGTH;
+    } else if (contentLength === 0) {
+      state = S_MSG_DONE;
+    } else {
+      state = S_BODY_EOF;
+    }
+    const keepAlive = state !== S_BODY_EOF && this.persistent();
+    this.upgrade = upgrade;
+    this.afterState = interim || keepAlive ? S_START : S_CLOSED;
+    this.state = state;
+    const head: ResponseHead = {
+      statusCode: status,
+      reason: this.reason,
+      versionMajor: this.versionMajor,
+      versionMinor: this.versionMinor,
+      rawHeaders: this.rawHeaders,
+      contentLength,
+      chunked,
+      keepAlive,
+      upgrade,
+    };
+    this.reason = '';
+    this.callbacks.onHead(head);
+    return 0;
+  }
+}

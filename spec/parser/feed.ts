@@ -1,0 +1,103 @@
+// One helper for every parser test: parse the bytes whole AND one byte at a time (and in
+// a few odd splits), assert the outcomes are identical, and return the outcome.
+import assert from 'node:assert/strict';
+import { RequestParser, ResponseParser, type MessageHead, type ParserLimits } from '../../parser/index.ts';
+
+export interface Message {
+  head: MessageHead & Record<string, unknown>;
+  /** Body bytes as latin1 text. */
+  body: string;
+  trailers: string[] | null;
+}
+
+export interface Outcome {
+  messages: Message[];
+  error: { code: string; offset: number; status: number } | null;
+  upgraded: boolean;
+  /** Bytes consumed in total (-1 after an error: how much of the failing piece counts is split-dependent). */
+  consumed: number;
+}
+
+export interface FeedOptions {
+  /** Response parser: method of the request answered (default GET). */
+  method?: string;
+  limits?: ParserLimits;
+  /** Call finish() after the bytes (peer closed). Default false. */
+  eof?: boolean;
+}
+
+type Kind = 'request' | 'response';
+
+function run(kind: Kind, buf: Buffer, splits: number[], opts: FeedOptions): Outcome {
+  const messages: Message[] = [];
+  let head: Message['head'] | null = null;
+  let body: Buffer[] = [];
+  const callbacks = {
+    onHead(h: MessageHead) {
+      assert.equal(head, null, 'onHead twice without onComplete');
+      head = h as Message['head'];
+      body = [];
+    },
+    onBody(chunk: Buffer) {
+      assert.notEqual(head, null, 'onBody outside a message');
+      assert.ok(chunk.length > 0, 'empty onBody');
+      body.push(Buffer.from(chunk));
+    },
+    onComplete(trailers: string[] | null) {
+      assert.notEqual(head, null, 'onComplete without onHead');
+      messages.push({ head: head as Message['head'], body: Buffer.concat(body).toString('latin1'), trailers });
+      head = null;
+    },
+  };
+  const parser = kind === 'request' ? new RequestParser(callbacks, opts.limits) : new ResponseParser(callbacks, opts.limits);
+  if (parser instanceof ResponseParser && opts.method) parser.requestMethod = opts.method;
+  let consumed = 0;
+  let from = 0;
+  for (const to of [...splits, buf.length]) {
+    if (to <= from) continue;
+    const piece = buf.subarray(from, to);
+    const n = parser.execute(piece);
+    consumed += n;
+    if (n < piece.length) {
+      assert.ok(parser.error !== null || parser.upgraded, 'execute stopped early without error or upgrade');
+      break;
+    }
+    from = to;
+  }
+  if (opts.eof && parser.error === null && !parser.upgraded) parser.finish();
+  const e = parser.error;
+  return {
+    messages,
+    error: e === null ? null : { code: e.code, offset: e.offset, status: e.status },
+    upgraded: parser.upgraded,
+    consumed: e === null ? consumed : -1,
+  };
+}
+
+/** Parses `input` whole, byte by byte and in odd splits; asserts all agree; returns the outcome. */
+export function feed(kind: Kind, input: string | Buffer, opts: FeedOptions = {}): Outcome {
+  const buf = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+  const whole = run(kind, buf, [], opts);
+  const bytewise = run(kind, buf, Array.from({ length: buf.length }, (_, i) => i + 1), opts);
+  assert.deepEqual(bytewise, whole, 'byte-by-byte result differs from whole-buffer result');
+  const thirds = run(kind, buf, [Math.floor(buf.length / 3), Math.floor((2 * buf.length) / 3)], opts);
+  assert.deepEqual(thirds, whole, 'split result differs from whole-buffer result');
+  return whole;
+}
+
+export function feedRequest(input: string | Buffer, opts?: FeedOptions): Outcome {
+  return feed('request', input, opts);
+}
+
+export function feedResponse(input: string | Buffer, opts?: FeedOptions): Outcome {
+  return feed('response', input, opts);
+}
+
+/** Asserts the bytes are rejected with `code` (and `status` when given); returns the error. */
+export function expectError(kind: Kind, input: string | Buffer, code: string, status?: number, opts?: FeedOptions): NonNullable<Outcome['error']> {
+  const out = feed(kind, input, opts);
+  assert.ok(out.error, `expected ${code}, got no error`);
+  assert.equal(out.error.code, code);
+  if (status !== undefined) assert.equal(out.error.status, status);
+  return out.error;
+}
