@@ -126,3 +126,18 @@ export function requestBytes(method: string, target: string, headers: Record<str
 export function request(port: number, method: string, target: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawResponse> {
   return rawRequest(port, requestBytes(method, target, headers, body), { head: method === 'HEAD' });
 }
+
+/** The boundary used by the multipart tests. */
+export const B = '----httpkitBoundary7MA4YWxkTrZu0gW';
+
+/** A multipart body from parts given as [headers, content]. */
+export function multipartBody(parts: [string, string | Buffer][], boundary = B, close = true): Buffer {
+  const out: Buffer[] = [];
+  for (const [headers, content] of parts) {
+    out.push(Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`, 'utf8'));
+    out.push(Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8'));
+    out.push(Buffer.from('\r\n'));
+  }
+  if (close) out.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(out);
+}
