@@ -1,0 +1,385 @@
+// Incremental frame parser. Socket chunks are kept in a short list and read in place;
+// a payload is copied only when it spans chunks. Masked payloads are unmasked in place.
+// Events go to a handler object (no per-frame closures).
+import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD } from './frame.ts';
+import { unmaskInPlace } from './frame.ts';
+import { utf8Continue, UTF8_ACCEPT, UTF8_REJECT } from './utf8.ts';
+import { isUtf8 } from 'node:buffer';
+import { isValidCloseCode, CloseCode } from './close-codes.ts';
+import { WebSocketError } from './errors.ts';
+import { InflateLimitError, type PerMessageDeflate } from './deflate.ts';
+
+/** What the receiver reports, synchronously. */
+export interface ReceiverHandler {
+  /** A complete text or binary message. */
+  rxMessage(data: Buffer, isBinary: boolean): void;
+  rxPing(data: Buffer): void;
+  rxPong(data: Buffer): void;
+  /** A valid close frame; the receiver ignores everything after it. */
+  rxClose(code: number, reason: string): void;
+  /** A protocol violation or limit; the receiver has stopped. */
+  rxError(err: WebSocketError): void;
+  /** Async work (inflation) finished: the receiver takes input again. */
+  rxResume(): void;
+}
+
+export interface ReceiverOptions {
+  /** Frames from the peer must be masked (we are the server) or must not be (client). */
+  isServer: boolean;
+  maxPayload: number;
+  maxFrames: number;
+  deflate: PerMessageDeflate | null;
+}
+
+const S_INFO = 0;
+const S_LEN16 = 1;
+const S_LEN64 = 2;
+const S_MASK = 3;
+const S_DATA = 4;
+
+const EMPTY = Buffer.alloc(0);
+
+export class Receiver {
+  private readonly handler: ReceiverHandler;
+  private readonly isServer: boolean;
+  private readonly maxPayload: number;
+  private readonly maxFrames: number;
+  private readonly deflate: PerMessageDeflate | null;
+
+  private chunks: Buffer[] = [];
+  /** Read position in chunks[0]. */
+  private offset = 0;
+  private buffered = 0;
+  private state = S_INFO;
+  /** Waiting for inflation; input is queued. */
+  private busy = false;
+  /** After a close frame or an error: input is ignored. */
+  private stopped = false;
+
+  // Current frame.
+  private fin = false;
+  private opcode = 0;
+  private masked = false;
+  private payloadLength = 0;
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+
+  // Current data message (opcode 0 = none in progress).
+  private msgOpcode = 0;
+  private msgCompressed = false;
+  private msgLength = 0;
+  private msgFrames = 0;
+  private utf8State = UTF8_ACCEPT;
+  private fragments: Buffer[] = [];
+
+  constructor(handler: ReceiverHandler, opts: ReceiverOptions) {
+    this.handler = handler;
+    this.isServer = opts.isServer;
+    this.maxPayload = opts.maxPayload;
+    this.maxFrames = opts.maxFrames;
+    this.deflate = opts.deflate;
+  }
+
+  /** Feed bytes. Returns false while the receiver waits on inflation (pause the source). */
+  push(chunk: Buffer): boolean {
+    if (this.stopped) return true;
+    if (chunk.length === 0) return !this.busy;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (!this.busy) this.run();
+    return !this.busy;
+  }
+
+  /** Stop and drop buffered input (connection closing). */
+  stop(): void {
+    this.stopped = true;
+    this.chunks = [];
+    this.fragments = [];
+    this.buffered = 0;
+    this.offset = 0;
+  }
+
+  get isBusy(): boolean {
+    return this.busy;
+  }
+
+  private run(): void {
+    while (!this.stopped && !this.busy) {
+      switch (this.state) {
+        case S_INFO:
+          if (this.buffered < 2 || !this.readInfo()) return;
+          break;
+        case S_LEN16:
+          if (this.buffered < 2 || !this.readLen16()) return;
+          break;
+        case S_LEN64:
+          if (this.buffered < 8 || !this.readLen64()) return;
+          break;
+        case S_MASK:
+          if (this.buffered < 4) return;
+          this.readMask();
+          break;
+        default:
+          if (this.buffered < this.payloadLength) return;
+          this.readData();
+      }
+    }
+  }
+
+  // ---- buffer access ----
+
+  /** Position of `n` header bytes returned by take(): either in chunks[0] or in a copy. */
+  private pos = 0;
+
+  private take(n: number): Buffer {
+    const c = this.chunks[0]!;
+    const avail = c.length - this.offset;
+    if (avail >= n) {
+      this.pos = this.offset;
+      this.advance(n, avail);
+      return c;
+    }
+    const out = Buffer.allocUnsafe(n);
+    this.copyOut(out, n);
+    this.pos = 0;
+    return out;
+  }
+
+  private payload(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    const c = this.chunks[0]!;
+    const avail = c.length - this.offset;
+    if (avail >= n) {
+      const b = this.offset === 0 && avail === n ? c : c.subarray(this.offset, this.offset + n);
+      this.advance(n, avail);
+      return b;
+    }
+    const out = Buffer.allocUnsafe(n);
+    this.copyOut(out, n);
+    return out;
+  }
+
+  private advance(n: number, avail: number): void {
+    this.buffered -= n;
+    if (avail === n) {
+      this.chunks.shift();
+      this.offset = 0;
+    } else {
+      this.offset += n;
+    }
+  }
+
+  private copyOut(out: Buffer, n: number): void {
+    let w = 0;
+    while (w < n) {
+      const c = this.chunks[0]!;
+      const avail = c.length - this.offset;
+      const k = avail < n - w ? avail : n - w;
+      c.copy(out, w, this.offset, this.offset + k);
+      w += k;
+      this.advance(k, avail);
+    }
+  }
+
+  // ---- states ----
+
+  private readInfo(): boolean {
+    const b = this.take(2);
+    const p = this.pos;
+    const b0 = b[p]!;
+    const b1 = b[p + 1]!;
+    const opcode = b0 & 0x0f;
+    const fin = (b0 & FIN) !== 0;
+    const rsv1 = (b0 & RSV1) !== 0;
+    if ((b0 & (RSV2 | RSV3)) !== 0) return this.fail('WS_INVALID_RSV', CloseCode.PROTOCOL_ERROR, 'RSV2 and RSV3 must be clear');
+    if (opcode >= 0x8) {
+      if (opcode > 0xa) return this.fail('WS_INVALID_OPCODE', CloseCode.PROTOCOL_ERROR, `reserved opcode 0x${opcode.toString(16)}`);
+      if (!fin) return this.fail('WS_FRAGMENTED_CONTROL', CloseCode.PROTOCOL_ERROR, 'control frames must not be fragmented');
+      if (rsv1) return this.fail('WS_INVALID_RSV', CloseCode.PROTOCOL_ERROR, 'RSV1 must be clear on control frames');
+      if ((b1 & 0x7f) > MAX_CONTROL_PAYLOAD) return this.fail('WS_CONTROL_TOO_LONG', CloseCode.PROTOCOL_ERROR, 'control frame payload over 125 bytes');
+    } else if (opcode === Opcode.CONTINUATION) {
+      if (this.msgOpcode === 0) return this.fail('WS_UNEXPECTED_CONTINUATION', CloseCode.PROTOCOL_ERROR, 'continuation frame without a message in progress');
+      if (rsv1) return this.fail('WS_INVALID_RSV', CloseCode.PROTOCOL_ERROR, 'RSV1 must be clear on continuation frames');
+    } else if (opcode <= Opcode.BINARY) {
+      if (this.msgOpcode !== 0) return this.fail('WS_EXPECTED_CONTINUATION', CloseCode.PROTOCOL_ERROR, 'new data frame before the previous message ended');
+      if (rsv1 && this.deflate === null) return this.fail('WS_INVALID_RSV', CloseCode.PROTOCOL_ERROR, 'RSV1 set but no extension negotiated');
+      this.msgOpcode = opcode;
+      this.msgCompressed = rsv1;
+      this.msgLength = 0;
+      this.msgFrames = 0;
+      this.utf8State = UTF8_ACCEPT;
+    } else {
+      return this.fail('WS_INVALID_OPCODE', CloseCode.PROTOCOL_ERROR, `reserved opcode 0x${opcode.toString(16)}`);
+    }
+    const masked = (b1 & MASK_BIT) !== 0;
+    if (masked !== this.isServer) {
+      return this.fail('WS_MASK', CloseCode.PROTOCOL_ERROR, this.isServer ? 'client frames must be masked' : 'server frames must not be masked');
+    }
+    if (opcode < 0x8 && ++this.msgFrames > this.maxFrames) {
+      return this.fail('WS_TOO_MANY_FRAMES', CloseCode.MESSAGE_TOO_BIG, `message has more than ${this.maxFrames} frames`);
+    }
+    this.fin = fin;
+    this.opcode = opcode;
+    this.masked = masked;
+    const len = b1 & 0x7f;
+    if (len === 126) this.state = S_LEN16;
+    else if (len === 127) this.state = S_LEN64;
+    else {
+      this.payloadLength = len;
+      return this.afterLength();
+    }
+    return true;
+  }
+
+  private readLen16(): boolean {
+    const b = this.take(2);
+    const len = (b[this.pos]! << 8) | b[this.pos + 1]!;
+    if (len < 126) return this.fail('WS_NON_MINIMAL_LENGTH', CloseCode.PROTOCOL_ERROR, 'length not in minimal form');
+    this.payloadLength = len;
+    return this.afterLength();
+  }
+
+  private readLen64(): boolean {
+    const b = this.take(8);
+    const hi = b.readUInt32BE(this.pos);
+    const lo = b.readUInt32BE(this.pos + 4);
+    if (hi >= 0x80000000) return this.fail('WS_INVALID_LENGTH', CloseCode.PROTOCOL_ERROR, 'most significant bit of a 64-bit length must be 0');
+    if (hi === 0 && lo < 65536) return this.fail('WS_NON_MINIMAL_LENGTH', CloseCode.PROTOCOL_ERROR, 'length not in minimal form');
+    if (hi >= 0x200000) return this.tooBig();
+    this.payloadLength = hi * 0x100000000 + lo;
+    return this.afterLength();
+  }
+
+  private afterLength(): boolean {
+    if (this.opcode < 0x8 && this.msgLength + this.payloadLength > this.maxPayload) return this.tooBig();
+    this.state = this.masked ? S_MASK : S_DATA;
+    return true;
+  }
+
+  private tooBig(): boolean {
+    return this.fail('WS_MESSAGE_TOO_BIG', CloseCode.MESSAGE_TOO_BIG, `message exceeds ${this.maxPayload} bytes`);
+  }
+
+  private readMask(): void {
+    const b = this.take(4);
+    const p = this.pos;
+    this.k0 = b[p]!;
+    this.k1 = b[p + 1]!;
+    this.k2 = b[p + 2]!;
+    this.k3 = b[p + 3]!;
+    this.state = S_DATA;
+  }
+
+  private readData(): void {
+    const n = this.payloadLength;
+    const data = this.payload(n);
+    if (this.masked && n > 0) unmaskInPlace(data, 0, n, this.k0, this.k1, this.k2, this.k3);
+    this.state = S_INFO;
+    if (this.opcode >= 0x8) {
+      this.control(data);
+      return;
+    }
+    if (this.msgCompressed) {
+      this.inflate(data);
+      return;
+    }
+    this.dataFrame(data);
+  }
+
+  /** Add one (decompressed) frame's bytes to the message; deliver it on FIN. */
+  private dataFrame(data: Buffer): void {
+    const fin = this.fin;
+    if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments.length === 0 && !this.msgCompressed)) {
+      // Fragmented or compressed text: validate as it arrives so a bad sequence fails now.
+      const s = utf8Continue(this.utf8State, data);
+      if (s === UTF8_REJECT || (fin && s !== UTF8_ACCEPT)) {
+        this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
+        return;
+      }
+      this.utf8State = s;
+    }
+    if (!fin) {
+      if (data.length > 0) {
+        this.fragments.push(data);
+        this.msgLength += data.length;
+      }
+      return;
+    }
+    let msg: Buffer;
+    const frags = this.fragments;
+    if (frags.length === 0) msg = data;
+    else {
+      if (data.length > 0) frags.push(data);
+      msg = Buffer.concat(frags, this.msgLength + data.length);
+      this.fragments = [];
+    }
+    const opcode = this.msgOpcode;
+    this.msgOpcode = 0;
+    this.msgLength = 0;
+    if (opcode === Opcode.TEXT && frags.length === 0 && !this.msgCompressed && !isUtf8(msg)) {
+      this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
+      return;
+    }
+    this.handler.rxMessage(msg, opcode === Opcode.BINARY);
+  }
+
+  private inflate(data: Buffer): void {
+    this.busy = true;
+    const fin = this.fin;
+    this.deflate!.decompress(data, fin, this.maxPayload - this.msgLength, (err, out) => {
+      this.busy = false;
+      if (this.stopped) return;
+      if (err !== null) {
+        if (err instanceof InflateLimitError) this.tooBig();
+        else this.fail('WS_INVALID_COMPRESSED_DATA', CloseCode.INVALID_PAYLOAD, `invalid compressed data: ${err.message}`);
+        return;
+      }
+      this.fin = fin;
+      this.dataFrame(out!);
+      if (this.stopped) return;
+      this.run();
+      if (!this.busy && !this.stopped) this.handler.rxResume();
+    });
+  }
+
+  private control(data: Buffer): void {
+    if (this.opcode === Opcode.PING) {
+      this.handler.rxPing(data);
+      return;
+    }
+    if (this.opcode === Opcode.PONG) {
+      this.handler.rxPong(data);
+      return;
+    }
+    // Close.
+    if (data.length === 1) {
+      this.fail('WS_INVALID_CLOSE', CloseCode.PROTOCOL_ERROR, 'close payload of 1 byte');
+      return;
+    }
+    let code: number = CloseCode.NO_STATUS;
+    let reason = '';
+    if (data.length >= 2) {
+      code = (data[0]! << 8) | data[1]!;
+      if (!isValidCloseCode(code)) {
+        this.fail('WS_INVALID_CLOSE_CODE', CloseCode.PROTOCOL_ERROR, `invalid close code ${code}`);
+        return;
+      }
+      const r = data.subarray(2);
+      if (!isUtf8(r)) {
+        this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'close reason is not valid UTF-8');
+        return;
+      }
+      reason = r.toString('utf8');
+    }
+    this.stop();
+    this.handler.rxClose(code, reason);
+  }
+
+  private fail(code: string, closeCode: number, message: string): false {
+    this.stop();
+    this.handler.rxError(new WebSocketError(code, closeCode, message));
+    return false;
+  }
+}

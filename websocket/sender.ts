@@ -1,0 +1,168 @@
+// Frame writer: builds each frame in one buffer when small (header + payload, masked
+// when we are the client), corks the socket for the rest of the tick so a burst of
+// sends leaves in one write, and keeps order while messages wait for compression.
+import type { Duplex } from 'node:stream';
+import { randomFillSync } from 'node:crypto';
+import { FIN, RSV1, Opcode, headerLength, writeHeader, maskInto, unmaskInPlace } from './frame.ts';
+import type { PerMessageDeflate } from './deflate.ts';
+
+/** Payloads up to this size are copied next to their header; larger ones are written as is. */
+const MERGE_LIMIT = 16 * 1024;
+
+// Masking keys come from a shared pool of random bytes, refilled in bulk.
+const KEY_POOL_SIZE = 8192;
+const keyPool = Buffer.allocUnsafe(KEY_POOL_SIZE);
+let keyOffset = KEY_POOL_SIZE;
+
+function nextKeyOffset(): number {
+  if (keyOffset === KEY_POOL_SIZE) {
+    randomFillSync(keyPool);
+    keyOffset = 0;
+  }
+  const o = keyOffset;
+  keyOffset += 4;
+  return o;
+}
+
+function uncork(sender: Sender): void {
+  sender.corked = false;
+  sender.socket.uncork();
+}
+
+/** A message waiting behind a compression in progress. */
+interface Pending {
+  opcode: number;
+  data: Buffer;
+  fin: boolean;
+  compress: boolean;
+}
+
+export class Sender {
+  readonly socket: Duplex;
+  /** @internal set while the socket is corked until the next tick. */
+  corked = false;
+  private readonly mask: boolean;
+  private readonly deflate: PerMessageDeflate | null;
+  /** The previous data frame had FIN clear: the next one is a continuation. */
+  private continuing = false;
+  /** The message in progress is compressed (all its fragments go through the deflater). */
+  private continuingCompressed = false;
+  private compressing = false;
+  private queue: Pending[] | null = null;
+  /** Bytes held in `queue` and in the deflater. */
+  queuedBytes = 0;
+
+  constructor(socket: Duplex, isClient: boolean, deflate: PerMessageDeflate | null) {
+    this.socket = socket;
+    this.mask = isClient;
+    this.deflate = deflate;
+  }
+
+  /**
+   * Send a text (string or bytes) or binary message, or a fragment of one when `fin`
+   * is false. `compress` asks for permessage-deflate (ignored when not negotiated or
+   * below the threshold).
+   */
+  sendData(data: string | Buffer, binary: boolean, fin: boolean, compress: boolean): void {
+    let opcode: number = binary ? Opcode.BINARY : Opcode.TEXT;
+    if (this.continuing) opcode = Opcode.CONTINUATION;
+    const deflate = this.deflate;
+    let useDeflate = false;
+    if (deflate !== null) {
+      if (opcode === Opcode.CONTINUATION) useDeflate = this.continuingCompressed;
+      else {
+        const len = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+        useDeflate = compress && len >= deflate.threshold;
+      }
+    }
+    this.continuing = !fin;
+    if (!fin && opcode !== Opcode.CONTINUATION) this.continuingCompressed = useDeflate;
+    if (useDeflate || this.compressing) {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      this.enqueue(opcode, buf, fin, useDeflate);
+      return;
+    }
+    this.frame((fin ? FIN : 0) | opcode, data);
+  }
+
+  /** Send a ping, pong or close frame (payload at most 125 bytes, checked by the caller). */
+  sendControl(opcode: number, payload: Buffer): void {
+    if (this.compressing) {
+      this.enqueue(opcode, payload, true, false);
+      return;
+    }
+    this.frame(FIN | opcode, payload);
+  }
+
+  private enqueue(opcode: number, data: Buffer, fin: boolean, compress: boolean): void {
+    if (!this.compressing) {
+      if (compress) this.startCompress(opcode, data, fin);
+      else this.frame((fin ? FIN : 0) | opcode, data);
+      return;
+    }
+    this.queuedBytes += data.length;
+    (this.queue ??= []).push({ opcode, data, fin, compress });
+  }
+
+  private startCompress(opcode: number, data: Buffer, fin: boolean): void {
+    this.compressing = true;
+    this.queuedBytes += data.length;
+    const first = opcode === Opcode.CONTINUATION ? 0 : RSV1;
+    this.deflate!.compress(data, fin, (out) => {
+      this.queuedBytes -= data.length;
+      this.compressing = false;
+      if (!this.socket.destroyed) this.frame((fin ? FIN : 0) | first | opcode, out);
+      this.drainQueue();
+    });
+  }
+
+  private drainQueue(): void {
+    const q = this.queue;
+    while (q !== null && q.length > 0 && !this.compressing) {
+      const p = q.shift()!;
+      this.queuedBytes -= p.data.length;
+      if (p.compress) this.startCompress(p.opcode, p.data, p.fin);
+      else if (!this.socket.destroyed) this.frame((p.fin ? FIN : 0) | p.opcode, p.data);
+    }
+    if (q !== null && q.length === 0) this.queue = null;
+  }
+
+  /** Write one frame. `first` is the first header byte (FIN, RSV1, opcode). */
+  private frame(first: number, data: string | Buffer): void {
+    const socket = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(uncork, this);
+    }
+    const isString = typeof data === 'string';
+    const len = isString ? Buffer.byteLength(data) : data.length;
+    const hlen = headerLength(len) + (this.mask ? 4 : 0);
+    if (this.mask) {
+      const ko = nextKeyOffset();
+      const out = Buffer.allocUnsafe(hlen + len);
+      writeHeader(out, 0, first, len, keyPool, ko);
+      const k0 = keyPool[ko]!, k1 = keyPool[ko + 1]!, k2 = keyPool[ko + 2]!, k3 = keyPool[ko + 3]!;
+      if (isString) {
+        out.write(data, hlen, 'utf8');
+        unmaskInPlace(out, hlen, hlen + len, k0, k1, k2, k3);
+      } else {
+        maskInto(out, hlen, data, 0, len, k0, k1, k2, k3);
+      }
+      socket.write(out);
+      return;
+    }
+    if (isString || len <= MERGE_LIMIT) {
+      const out = Buffer.allocUnsafe(hlen + len);
+      writeHeader(out, 0, first, len, null);
+      if (isString) out.write(data, hlen, 'utf8');
+      else out.set(data, hlen);
+      socket.write(out);
+      return;
+    }
+    const header = Buffer.allocUnsafe(hlen);
+    writeHeader(header, 0, first, len, null);
+    socket.write(header);
+    socket.write(data);
+  }
+}

@@ -1,0 +1,356 @@
+// One WebSocket connection over any duplex byte stream (net.Socket, tls.TLSSocket, or
+// an in-memory Duplex), for either role. The HTTP handshake has already happened:
+// server code calls acceptUpgrade() first, client code uses connect().
+import type { Duplex } from 'node:stream';
+import { Receiver, type ReceiverHandler } from './receiver.ts';
+import { Sender } from './sender.ts';
+import { Opcode, MAX_CONTROL_PAYLOAD } from './frame.ts';
+import { CloseCode, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from './close-codes.ts';
+import { PerMessageDeflate, type DeflateParams, type PerMessageDeflateOptions } from './deflate.ts';
+import type { WebSocketError } from './errors.ts';
+
+/** Connection settings. Every field except `role` is optional. */
+export interface WebSocketOptions {
+  /** Which end we are: servers require masked frames from the peer, clients mask their own. */
+  role: 'server' | 'client';
+  /** Largest message (after decompression) in bytes; larger ones close with 1009. Default 4 MiB (4194304). */
+  maxPayload?: number;
+  /** Most frames one message may span; more close with 1009. Default 4096. */
+  maxFrames?: number;
+  /** permessage-deflate parameters agreed in the handshake (`acceptUpgrade().deflate` / from connect()); null or absent = no compression. */
+  deflate?: DeflateParams | null;
+  /** Compression tuning (level, memLevel, threshold) when `deflate` is set. Defaults as in PerMessageDeflateOptions. */
+  perMessageDeflate?: PerMessageDeflateOptions;
+  /** Subprotocol agreed in the handshake, exposed as `protocol`. Default ''. */
+  protocol?: string;
+  /** `send()` returns false once `bufferedAmount` reaches this many bytes. Default 16384. */
+  highWaterMark?: number;
+  /** Close with 1001 after this many ms without traffic (with heartbeats: without a message). 0 = never. Default 0. */
+  idleTimeout?: number;
+  /** Ping after this many ms of silence; drop the connection (1006) if the next interval passes silent too. 0 = off. Default 0. */
+  heartbeatInterval?: number;
+  /** How long to wait for the peer's close frame or TCP close before destroying the socket, in ms. Default 10000. */
+  closeTimeout?: number;
+  onMessage?: (data: Buffer, isBinary: boolean) => void;
+  onPing?: (data: Buffer) => void;
+  onPong?: (data: Buffer) => void;
+  onClose?: (code: number, reason: string) => void;
+  onError?: (err: WebSocketError) => void;
+  onDrain?: () => void;
+}
+
+/** Per-send options. */
+export interface SendOptions {
+  /** Send as binary (opcode 2) or text (opcode 1). Default: binary for Buffers, text for strings. */
+  binary?: boolean;
+  /** Compress when permessage-deflate was negotiated and the message reaches the threshold. Default true. */
+  compress?: boolean;
+  /** Last fragment of the message. `fin: false` starts/continues a fragmented message. Default true. */
+  fin?: boolean;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024;
+export const DEFAULT_MAX_FRAMES = 4096;
+
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+
+const EMPTY = Buffer.alloc(0);
+const kWebSocket = Symbol('websocket');
+function noop(): void {}
+
+type SocketWithWs = Duplex & { [kWebSocket]?: WebSocket };
+
+export class WebSocket implements ReceiverHandler {
+  /** The underlying stream. */
+  readonly socket: Duplex;
+  readonly isServer: boolean;
+  /** Negotiated subprotocol, '' when none. */
+  readonly protocol: string;
+  /** 1 open, 2 closing, 3 closed. */
+  readyState = OPEN;
+  onMessage: (data: Buffer, isBinary: boolean) => void;
+  onPing: (data: Buffer) => void;
+  onPong: (data: Buffer) => void;
+  onClose: (code: number, reason: string) => void;
+  onError: (err: WebSocketError) => void;
+  onDrain: () => void;
+
+  private readonly receiver: Receiver;
+  private readonly sender: Sender;
+  private readonly pmd: PerMessageDeflate | null;
+  private readonly highWaterMark: number;
+  private readonly closeTimeout: number;
+  private readonly heartbeatInterval: number;
+  private readonly idleTimeout: number;
+  private closeCode: number = CloseCode.ABNORMAL;
+  private closeReason = '';
+  private closeFrameSent = false;
+  private closeFrameReceived = false;
+  private closeTimer: NodeJS.Timeout | null = null;
+  /** @internal a ping is out and nothing has arrived since. */
+  awaitingPong = false;
+  /** @internal ms without a message, counted in heartbeat intervals. */
+  quietMs = 0;
+
+  /**
+   * Take over `socket` after a completed handshake. `head` holds bytes already read
+   * past the HTTP head (the start of the first frames); they are processed on the next tick,
+   * after the caller had the chance to set handlers.
+   */
+  constructor(socket: Duplex, options: WebSocketOptions, head?: Buffer) {
+    this.socket = socket;
+    this.isServer = options.role === 'server';
+    this.protocol = options.protocol ?? '';
+    this.onMessage = options.onMessage ?? noop;
+    this.onPing = options.onPing ?? noop;
+    this.onPong = options.onPong ?? noop;
+    this.onClose = options.onClose ?? noop;
+    this.onError = options.onError ?? noop;
+    this.onDrain = options.onDrain ?? noop;
+    this.highWaterMark = options.highWaterMark ?? 16384;
+    this.closeTimeout = options.closeTimeout ?? 10000;
+    this.heartbeatInterval = options.heartbeatInterval ?? 0;
+    this.idleTimeout = options.idleTimeout ?? 0;
+    this.pmd = options.deflate ? new PerMessageDeflate(options.deflate, this.isServer, options.perMessageDeflate) : null;
+    this.receiver = new Receiver(this, {
+      isServer: this.isServer,
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES,
+      deflate: this.pmd,
+    });
+    this.sender = new Sender(socket, !this.isServer, this.pmd);
+
+    const s = socket as SocketWithWs;
+    s[kWebSocket] = this;
+    const net = socket as Partial<import('node:net').Socket>;
+    if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
+    const period = this.heartbeatInterval || this.idleTimeout;
+    if (typeof net.setTimeout === 'function') net.setTimeout(period);
+    if (period > 0) socket.on('timeout', socketOnTimeout);
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
+    if (head !== undefined && head.length > 0) process.nextTick(pushHead, this, head);
+    socket.resume();
+    if (socket.destroyed) process.nextTick(socketOnCloseOf, this);
+  }
+
+  /** Bytes accepted by send() and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength + this.sender.queuedBytes;
+  }
+
+  /**
+   * Send a message: strings as text, Buffers as binary (override with `binary`).
+   * Returns false when `bufferedAmount` is at or above the high-water mark (wait for
+   * onDrain) or when the connection is no longer open (the message is dropped).
+   */
+  send(data: string | Buffer | Uint8Array, options?: SendOptions): boolean {
+    if (this.readyState !== OPEN) return false;
+    let buf: string | Buffer;
+    if (typeof data === 'string' || Buffer.isBuffer(data)) buf = data;
+    else buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const binary = options?.binary ?? typeof data !== 'string';
+    this.sender.sendData(buf, binary, options?.fin ?? true, options?.compress ?? true);
+    return this.bufferedAmount < this.highWaterMark;
+  }
+
+  /** Send a ping (payload at most 125 bytes). */
+  ping(data: string | Buffer = EMPTY): void {
+    this.control(Opcode.PING, data);
+  }
+
+  /** Send an unsolicited pong (payload at most 125 bytes). */
+  pong(data: string | Buffer = EMPTY): void {
+    this.control(Opcode.PONG, data);
+  }
+
+  private control(opcode: number, data: string | Buffer): void {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (buf.length > MAX_CONTROL_PAYLOAD) throw new RangeError('control frame payload must be at most 125 bytes');
+    if (this.readyState !== OPEN) return;
+    this.sender.sendControl(opcode, buf);
+  }
+
+  /**
+   * Start the closing handshake: send a close frame with `code` (default 1000) and
+   * `reason` (at most 123 UTF-8 bytes), then wait for the peer's close frame. The
+   * server closes TCP first; onClose fires when the socket is closed.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    if (!isValidCloseCode(code)) throw new RangeError(`invalid close code ${code}`);
+    const r = Buffer.from(reason, 'utf8');
+    if (r.length > MAX_CLOSE_REASON_BYTES) throw new RangeError('close reason must be at most 123 bytes');
+    if (this.readyState === CLOSED || this.closeFrameSent) return;
+    this.readyState = CLOSING;
+    this.sendClose(code, r);
+    if (this.closeFrameReceived) this.endTcp();
+    else this.armCloseTimer();
+  }
+
+  /** Destroy the socket at once, without a closing handshake (onClose gets 1006). */
+  terminate(): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSING;
+    this.socket.destroy();
+  }
+
+  private sendClose(code: number, reason: Buffer): void {
+    this.closeFrameSent = true;
+    let payload = EMPTY;
+    if (code !== CloseCode.NO_STATUS) {
+      payload = Buffer.allocUnsafe(2 + reason.length);
+      payload.writeUInt16BE(code, 0);
+      reason.copy(payload, 2);
+    }
+    if (!this.socket.destroyed) this.sender.sendControl(Opcode.CLOSE, payload);
+  }
+
+  /** Both close frames are out: the server closes TCP, the client waits for it. */
+  private endTcp(): void {
+    if (this.isServer) this.socket.end();
+    this.armCloseTimer();
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(closeTimerFired, this.closeTimeout, this);
+    this.closeTimer.unref?.();
+  }
+
+  // ---- receiver events ----
+
+  /** @internal */
+  rxMessage(data: Buffer, isBinary: boolean): void {
+    this.quietMs = 0;
+    this.onMessage(data, isBinary);
+  }
+
+  /** @internal */
+  rxPing(data: Buffer): void {
+    if (this.readyState === OPEN) this.sender.sendControl(Opcode.PONG, data);
+    this.onPing(data);
+  }
+
+  /** @internal */
+  rxPong(data: Buffer): void {
+    this.onPong(data);
+  }
+
+  /** @internal */
+  rxClose(code: number, reason: string): void {
+    this.closeFrameReceived = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.readyState = CLOSING;
+    // Echo the code; 1005 (no code received) is answered with an empty close frame.
+    if (!this.closeFrameSent) this.sendClose(code, EMPTY);
+    this.endTcp();
+  }
+
+  /** @internal */
+  rxError(err: WebSocketError): void {
+    this.readyState = CLOSING;
+    if (!this.closeFrameSent) this.sendClose(err.closeCode, Buffer.from(err.message.slice(0, 100), 'utf8'));
+    this.socket.end();
+    this.armCloseTimer();
+    this.onError(err);
+  }
+
+  /** @internal */
+  rxResume(): void {
+    this.socket.resume();
+  }
+
+  /** @internal */
+  socketClosed(): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    if (this.closeTimer !== null) {
+      clearTimeout(this.closeTimer);
+      this.closeTimer = null;
+    }
+    this.receiver.stop();
+    this.pmd?.close();
+    this.onClose(this.closeCode, this.closeReason);
+  }
+
+  /** @internal socket idle for one period (heartbeat interval or idle timeout). */
+  timedOut(): void {
+    if (this.readyState !== OPEN) {
+      this.socket.destroy();
+      return;
+    }
+    const hb = this.heartbeatInterval;
+    if (hb === 0) {
+      this.close(CloseCode.GOING_AWAY, 'idle timeout');
+      return;
+    }
+    if (this.awaitingPong) {
+      this.socket.destroy();
+      return;
+    }
+    this.quietMs += hb;
+    if (this.idleTimeout > 0 && this.quietMs >= this.idleTimeout) {
+      this.close(CloseCode.GOING_AWAY, 'idle timeout');
+      return;
+    }
+    this.awaitingPong = true;
+    this.sender.sendControl(Opcode.PING, EMPTY);
+  }
+
+  /** @internal */
+  receive(chunk: Buffer): void {
+    this.awaitingPong = false;
+    if (!this.receiver.push(chunk)) this.socket.pause();
+  }
+}
+
+/** The connection object returned by connect() and created for accepted upgrades. */
+export type WebSocketConnection = WebSocket;
+
+function wsOf(socket: Duplex): WebSocket {
+  return (socket as SocketWithWs)[kWebSocket]!;
+}
+
+function socketOnData(this: Duplex, chunk: Buffer): void {
+  wsOf(this).receive(chunk);
+}
+
+function socketOnEnd(this: Duplex): void {
+  // The peer sent FIN: finish our side too (half-open sockets are not kept).
+  this.end();
+}
+
+function socketOnClose(this: Duplex): void {
+  wsOf(this).socketClosed();
+}
+
+function socketOnCloseOf(ws: WebSocket): void {
+  ws.socketClosed();
+}
+
+function socketOnError(this: Duplex): void {
+  // Socket errors (reset, EPIPE) end in 'close'; onClose reports 1006.
+  this.destroy();
+}
+
+function socketOnDrain(this: Duplex): void {
+  wsOf(this).onDrain();
+}
+
+function socketOnTimeout(this: Duplex): void {
+  wsOf(this).timedOut();
+}
+
+function pushHead(ws: WebSocket, head: Buffer): void {
+  ws.receive(head);
+}
+
+function closeTimerFired(ws: WebSocket): void {
+  ws.socket.destroy();
+}
