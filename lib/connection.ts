@@ -1,0 +1,895 @@
+// One connection: bytes in through the parser, request maps out to the handler,
+// responses back in request order. All per-connection state lives in one monomorphic
+// object; an idle keep-alive connection holds no parser and no buffer.
+import type { Socket } from 'node:net';
+import { open } from 'node:fs/promises';
+import { debuglog } from 'node:util';
+import { RequestParser } from '../parser/index.ts';
+import type { RequestHead } from '../parser/types.ts';
+import type { Request, Response, RequestHeaders, FileBody } from './types.ts';
+import type { ServerContext } from './context.ts';
+import { NO_LIST, type Timed } from './timers.ts';
+import { httpDate } from './date.ts';
+import { isBodyless, statusLine, STATUS_TEXT } from './status.ts';
+import { RingRequest, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
+import { userHeaderLines, isFileBody, isIterableBody, pumpBody, PUMP_OK, PUMP_GONE } from './response-writer.ts';
+
+const debug = debuglog('httpkit');
+
+/** Handler results waiting in one connection's queue before reading pauses. */
+const MAX_QUEUED = 32;
+/** Output waiting in user space before reading pauses (a client that pipelines but does not read). */
+const MAX_PENDING_OUTPUT = 64 * 1024;
+
+// Exchange states.
+const WAITING = 0; // handler running, or a channel not answered yet
+const READY = 1; // response known, not written yet
+const WRITING = 2; // head written, body streaming
+const DONE = 3;
+
+/** Why a connection or channel closed (see channel.ts). */
+export type CloseStatus = 'client-close' | 'server-close' | 'going-away' | 'normal' | 'timeout' | 'error';
+
+/** One request and its response, queued in arrival order on a connection. */
+export class Exchange {
+  conn: Connection;
+  next: Exchange | null = null;
+  req: RingRequest | null = null;
+  response: Response | null = null;
+  state = WAITING;
+  isHead: boolean;
+  http10: boolean;
+  /** Both sides allow another request after this one. */
+  keepAlive: boolean;
+  upgrade: boolean;
+  /** Called once if the connection goes away before this exchange is done (channels). */
+  onAbort: ((status: CloseStatus) => void) | null = null;
+  /** Set when the socket was handed over (WebSocket upgrade). */
+  detached = false;
+
+  constructor(conn: Connection, isHead: boolean, http10: boolean, keepAlive: boolean, upgrade: boolean) {
+    this.conn = conn;
+    this.isHead = isHead;
+    this.http10 = http10;
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+  }
+}
+
+/** A pooled parser with its callbacks pointed at whichever connection holds it. */
+export class ParserSlot {
+  readonly parser: RequestParser;
+  conn: Connection | null = null;
+
+  constructor(ctx: ServerContext) {
+    this.parser = new RequestParser(this, {
+      maxStartLine: ctx.maxLine,
+      maxHeaderSize: ctx.maxHeaderSize,
+      maxHeaders: ctx.maxHeaders,
+    });
+  }
+
+  onHead(head: RequestHead): void {
+    this.conn!.onHead(head);
+  }
+  onBody(chunk: Buffer): void {
+    this.conn!.onBody(chunk);
+  }
+  onComplete(trailers: string[] | null): void {
+    this.conn!.onComplete(trailers);
+  }
+}
+
+const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
+const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const kConn = Symbol('httpkit.connection');
+const targetScratch: TargetParts = { uri: null, queryString: null };
+const hostScratch = { hostCount: 0 };
+
+export class Connection implements Timed {
+  readonly socket: Socket;
+  readonly ctx: ServerContext;
+  slot: ParserSlot | null = null;
+
+  // Response queue, oldest first.
+  first: Exchange | null = null;
+  last: Exchange | null = null;
+  queued = 0;
+
+  // The message being read.
+  head: RequestHead | null = null;
+  headers: RequestHeaders | null = null;
+  body: Buffer | null = null;
+  bodyParts: Buffer[] | null = null;
+  bodyLength = 0;
+  /** Bytes of a message have arrived and it is not complete. */
+  inMessage = false;
+  headDone = false;
+  msgStart = 0;
+  completed = false;
+  /** Status to answer the current message with instead of running the handler. */
+  reject = 0;
+
+  // Output batching: one write per socket read.
+  out = '';
+  corked = false;
+  flushQueued = false;
+  inRead = false;
+
+  // Reading control.
+  leftover: Buffer | null = null;
+  readPaused = false;
+  waitingDrain = false;
+  /** Close once the queue is empty (Connection: close, EOF, stop()). */
+  closing = false;
+  /** FIN sent; draining what the client still sends until it closes or lingerTimeout. */
+  lingering = false;
+  closed = false;
+  /** Data seen since accept: a fresh silent connection is closed without a 408. */
+  used = false;
+
+  // Timer wheel links.
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList = NO_LIST;
+  deadline = 0;
+
+  constructor(socket: Socket, ctx: ServerContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    (socket as unknown as Record<symbol, Connection>)[kConn] = this;
+    socket.setNoDelay(true);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    ctx.connections.add(this);
+    ctx.wheel.addActive(this, ctx.wheel.now + ctx.headersTimeout);
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  onData(buf: Buffer): void {
+    if (this.closed) return;
+    const wheel = this.ctx.wheel;
+    const now = wheel.touch();
+    if (this.lingering || (this.closing && this.first === null)) return; // draining after a final response
+    this.used = true;
+    if (this.readPaused) {
+      // Data already read before the pause took effect: keep it for later.
+      this.leftover = this.leftover === null ? buf : Buffer.concat([this.leftover, buf]);
+      return;
+    }
+    if (!this.inMessage) {
+      this.inMessage = true;
+      this.msgStart = now;
+    }
+    this.inRead = true;
+    this.feed(buf);
+    this.inRead = false;
+    this.flush();
+    this.updateTimer();
+  }
+
+  private feed(buf: Buffer): void {
+    let slot = this.slot;
+    if (slot === null) slot = this.acquireParser();
+    const p = slot.parser;
+    for (;;) {
+      const n = p.execute(buf);
+      if (this.completed) {
+        this.completed = false;
+        const rest = buf.length - n;
+        this.inMessage = rest > 0;
+        this.msgStart = this.ctx.wheel.now;
+        const upgraded = p.upgraded;
+        if (!upgraded) p.resume();
+        this.dispatch();
+        if (this.closed) return;
+        if (upgraded) {
+          // The socket may change hands: read nothing more until the handler decides.
+          this.pauseReading(rest > 0 ? buf.subarray(n) : null);
+          this.inMessage = false;
+          return;
+        }
+        if (rest === 0) return;
+        buf = buf.subarray(n);
+        if (this.closing) return; // a Connection: close request: ignore what follows
+        if (this.queued >= MAX_QUEUED || this.out.length + this.socket.writableLength > MAX_PENDING_OUTPUT) {
+          this.pauseReading(buf);
+          this.inMessage = false;
+          return;
+        }
+        continue;
+      }
+      if (this.reject !== 0) {
+        this.rejectMessage(this.reject);
+        return;
+      }
+      const err = p.error;
+      if (err !== null && err !== undefined) {
+        debug('parse error %s: %s at %d', err.code, err.reason, err.offset);
+        this.rejectMessage(err.status || 400);
+        return;
+      }
+      return; // everything consumed; the message continues in the next read
+    }
+  }
+
+  private acquireParser(): ParserSlot {
+    const pool = this.ctx.parsers;
+    const slot = pool.length > 0 ? pool.pop()! : new ParserSlot(this.ctx);
+    slot.conn = this;
+    this.slot = slot;
+    return slot;
+  }
+
+  private releaseParser(): void {
+    const slot = this.slot!;
+    this.slot = null;
+    slot.conn = null;
+    slot.parser.reset();
+    if (this.ctx.parsers.length < 256) this.ctx.parsers.push(slot);
+  }
+
+  onHead(head: RequestHead): void {
+    this.head = head;
+    this.headDone = true;
+    const ctx = this.ctx;
+    const headers = buildHeaders(head.rawHeaders, hostScratch);
+    this.headers = headers;
+    if (head.versionMajor !== 1) return this.rejectHead(505);
+    // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before; a valid value.
+    const hosts = hostScratch.hostCount;
+    if (hosts > 1 || (hosts === 0 && head.versionMinor >= 1)) return this.rejectHead(400);
+    if (hosts === 1 && !isValidHost(headers.host!)) return this.rejectHead(400);
+    const cl = head.contentLength;
+    if (cl > ctx.maxBody) return this.rejectHead(413);
+    const expect = headers.expect;
+    if (expect !== undefined) {
+      if (expect.toLowerCase() !== '100-continue') return this.rejectHead(417);
+      // 100 Continue only when it cannot interleave with earlier responses.
+      if ((cl > 0 || head.chunked) && head.versionMinor >= 1 && this.first === null) this.out += CONTINUE;
+    }
+    if (cl > 0) {
+      this.body = Buffer.allocUnsafe(cl);
+      this.bodyLength = 0;
+    } else if (head.chunked) {
+      this.bodyParts = [];
+      this.bodyLength = 0;
+    }
+  }
+
+  private rejectHead(status: number): void {
+    this.reject = status;
+    this.slot!.parser.pause();
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.reject !== 0) return;
+    const body = this.body;
+    if (body !== null) {
+      chunk.copy(body, this.bodyLength);
+      this.bodyLength += chunk.length;
+      return;
+    }
+    this.bodyLength += chunk.length;
+    if (this.bodyLength > this.ctx.maxBody) return this.rejectHead(413);
+    this.bodyParts!.push(Buffer.from(chunk));
+  }
+
+  onComplete(_trailers: string[] | null): void {
+    if (this.reject !== 0) return;
+    this.completed = true;
+    this.headDone = false;
+    this.slot!.parser.pause();
+  }
+
+  /** Answer the message being read with an error status, then close. */
+  private rejectMessage(status: number): void {
+    this.reject = 0;
+    this.head = null;
+    this.headers = null;
+    this.body = null;
+    this.bodyParts = null;
+    this.inMessage = false;
+    this.headDone = false;
+    const ex = new Exchange(this, false, false, false, false);
+    this.enqueue(ex);
+    this.closing = true;
+    this.settle(ex, errorResponse(status));
+  }
+
+  private dispatch(): void {
+    const head = this.head!;
+    const headers = this.headers!;
+    this.head = null;
+    this.headers = null;
+    let body: Buffer | null = this.body;
+    if (body !== null) this.body = null;
+    else if (this.bodyParts !== null) {
+      const parts = this.bodyParts;
+      this.bodyParts = null;
+      body = parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.bodyLength);
+    }
+    const ctx = this.ctx;
+    const method = head.method;
+    splitTarget(head.target, method, targetScratch);
+    const uri = targetScratch.uri;
+    const http10 = head.versionMinor === 0;
+    let keepAlive = head.keepAlive && !ctx.stopping;
+    if (method === 'CONNECT') keepAlive = false;
+    const ex = new Exchange(this, method === 'HEAD', http10, keepAlive, head.upgrade);
+    this.enqueue(ex);
+    if (!keepAlive) this.closing = true;
+    if (uri === null) {
+      this.closing = true;
+      this.settle(ex, errorResponse(400));
+      return;
+    }
+    const host = headers.host;
+    const upgradeHeader = head.upgrade ? headers.upgrade : undefined;
+    const req = new RingRequest(
+      ringMethod(method),
+      uri,
+      targetScratch.queryString,
+      http10 ? 'HTTP/1.0' : head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.' + head.versionMinor,
+      headers,
+      body,
+      ctx.scheme,
+      host === undefined ? ctx.localName : hostName(host),
+      ctx.port,
+      this.socket.remoteAddress ?? '',
+      performance.now(),
+      upgradeHeader !== undefined && upgradeHeader.toLowerCase().includes('websocket'),
+      ex,
+    );
+    ex.req = req;
+    let result: unknown;
+    try {
+      result = ctx.handler(req as Request);
+    } catch (err) {
+      ctx.errorLogger(err, req);
+      result = errorResponse(500);
+    }
+    this.settle(ex, result);
+  }
+
+  private enqueue(ex: Exchange): void {
+    if (this.last === null) this.first = ex;
+    else this.last.next = ex;
+    this.last = ex;
+    this.queued++;
+  }
+
+  // ---- handler results -----------------------------------------------------
+
+  /** Record what the handler gave for `ex`; write it if it is next in line. */
+  settle(ex: Exchange, result: unknown): void {
+    if (ex.state !== WAITING) return;
+    let res: Response;
+    if (typeof result === 'object' && result !== null) {
+      if (typeof (result as PromiseLike<unknown>).then === 'function') {
+        (result as PromiseLike<unknown>).then(
+          (v) => this.settle(ex, v),
+          (err) => this.fail(ex, err),
+        );
+        return;
+      }
+      const hook = (result as { [kRespond]?: (ex: Exchange) => void })[kRespond];
+      if (hook !== undefined) {
+        hook.call(result, ex); // the channel API answers later through settle()
+        return;
+      }
+      res = result as Response;
+    } else if (typeof result === 'string') {
+      res = { status: 200, headers: HTML_HEADERS, body: result };
+    } else if (result === undefined || result === null) {
+      res = { status: 404, headers: TEXT_HEADERS, body: 'Not Found\n' };
+    } else {
+      this.fail(ex, new TypeError('handler returned ' + typeof result + ', expected a response map'));
+      return;
+    }
+    if (this.closed || this.lingering) {
+      ex.state = DONE;
+      destroyBody(res.body);
+      return;
+    }
+    ex.response = res;
+    ex.state = READY;
+    if (ex === this.first) this.drain();
+  }
+
+  /** The handler threw or rejected: 500, and the error to errorLogger. */
+  fail(ex: Exchange, err: unknown): void {
+    if (ex.state !== WAITING) return;
+    this.ctx.errorLogger(err, ex.req);
+    this.settle(ex, errorResponse(500));
+  }
+
+  /** Write every response at the head of the queue that is ready. */
+  drain(): void {
+    let ex = this.first;
+    while (ex !== null && ex.state === READY) {
+      if (!this.writeResponse(ex)) return; // streaming: finishExchange() continues
+      const keepAlive = ex.keepAlive;
+      ex = this.shift(ex);
+      if (!keepAlive) {
+        // Nothing may follow a response that announced the close.
+        this.closing = true;
+        this.shutdown();
+        return;
+      }
+    }
+    this.afterDrain();
+  }
+
+  private shift(ex: Exchange): Exchange | null {
+    ex.state = DONE;
+    const next = ex.next;
+    ex.next = null;
+    this.first = next;
+    if (next === null) this.last = null;
+    this.queued--;
+    if (ex.upgrade && !this.closing && this.slot !== null && this.slot.parser.upgraded) {
+      // The upgrade was declined with a normal response: go on reading HTTP.
+      this.slot.parser.resume();
+    }
+    return next;
+  }
+
+  private afterDrain(): void {
+    if (this.closed) return;
+    if (this.first === null && this.closing) {
+      this.flush();
+      this.shutdown();
+      return;
+    }
+    if (this.readPaused && this.canRead()) this.resumeReading();
+    if (!this.inRead) {
+      this.scheduleFlush();
+      this.updateTimer();
+    }
+  }
+
+  private canRead(): boolean {
+    const first = this.first;
+    if (first !== null && first.upgrade) return false;
+    if (this.slot !== null && this.slot.parser.upgraded) return false;
+    return this.queued < MAX_QUEUED && this.socket.writableLength <= MAX_PENDING_OUTPUT;
+  }
+
+  /** Serialise one response. True when it is completely written (or queued to write). */
+  private writeResponse(ex: Exchange): boolean {
+    const res = ex.response!;
+    ex.response = null;
+    let status = res.status === undefined ? 200 : res.status;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      this.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
+      return this.writeResponseReplaced(ex, errorResponse(500), res.body);
+    }
+    const body = res.body;
+    const scan = this.ctx.scan;
+    const lines = userHeaderLines(res.headers, scan);
+    if (scan.error !== null) {
+      this.ctx.errorLogger(new TypeError(scan.error), ex.req);
+      return this.writeResponseReplaced(ex, errorResponse(500), body);
+    }
+    let length: number;
+    let bodyStr: string | null = null;
+    let bodyBuf: Uint8Array | null = null;
+    let stream: object | null = null;
+    if (body === null || body === undefined) length = 0;
+    else if (typeof body === 'string') {
+      bodyStr = body;
+      length = body.length === 0 ? 0 : Buffer.byteLength(body, 'utf8');
+    } else if (body instanceof Uint8Array) {
+      bodyBuf = body;
+      length = body.byteLength;
+    } else if (typeof body === 'object' && isFileBody(body)) {
+      this.sendFile(ex, status, res, body);
+      return false;
+    } else if (typeof body === 'object' && isIterableBody(body)) {
+      stream = body;
+      length = scan.length;
+    } else {
+      this.ctx.errorLogger(new TypeError('unsupported response body type'), ex.req);
+      return this.writeResponseReplaced(ex, errorResponse(500), body);
+    }
+    const noBody = bodyless(status);
+    if (noBody || ex.isHead) {
+      if (stream !== null) destroyBody(stream);
+      stream = null;
+      bodyStr = null;
+      bodyBuf = null;
+    }
+    const chunked = stream !== null && length < 0 && !ex.http10;
+    if (stream !== null && length < 0 && ex.http10) ex.keepAlive = false; // close-delimited
+    if (scan.close || status === 101) ex.keepAlive = false;
+    // Closing after this response: asked for, or the last one owed on a closing connection.
+    if ((this.closing || this.ctx.stopping) && ex.next === null) ex.keepAlive = false;
+    let head = statusLine(status) + lines;
+    head += this.commonLines(scan.hasDate, scan.hasServer, !ex.keepAlive, ex.http10);
+    if (!noBody) {
+      if (length >= 0) head += 'Content-Length: ' + length + '\r\n';
+      else if (chunked) head += 'Transfer-Encoding: chunked\r\n';
+    }
+    head += '\r\n';
+    if (stream !== null) {
+      this.out += head;
+      this.flush();
+      ex.state = WRITING;
+      this.streamBody(ex, stream as AsyncIterable<unknown>, chunked, length);
+      return false;
+    }
+    if (bodyStr !== null) {
+      if (length === bodyStr.length) this.out += head + bodyStr; // ASCII: latin1 is the same bytes
+      else {
+        this.out += head;
+        this.writeBuffer(Buffer.from(bodyStr, 'utf8'));
+      }
+    } else if (bodyBuf !== null) {
+      this.out += head;
+      this.writeBuffer(bodyBuf);
+    } else this.out += head;
+    return true;
+  }
+
+  private writeResponseReplaced(ex: Exchange, res: Response, oldBody: unknown): boolean {
+    destroyBody(oldBody);
+    ex.response = res;
+    this.closing = true;
+    return this.writeResponse(ex);
+  }
+
+  private commonLines(hasDate: boolean, hasServer: boolean, close: boolean, http10: boolean): string {
+    let s = hasDate ? '' : 'Date: ' + httpDate() + '\r\n';
+    if (!hasServer) s += this.ctx.serverLine;
+    if (close) s += 'Connection: close\r\n';
+    else if (http10) s += 'Connection: keep-alive\r\n';
+    return s;
+  }
+
+  private writeBuffer(buf: Uint8Array): void {
+    if (buf.byteLength > 16384) {
+      // Big bodies go out as they are; a small one joins the batch.
+      if (!this.corked) {
+        this.socket.cork();
+        this.corked = true;
+      }
+      if (this.out.length > 0) {
+        this.socket.write(this.out, 'latin1');
+        this.out = '';
+      }
+      this.socket.write(buf);
+      if (!this.inRead) this.scheduleFlush();
+    } else this.out += Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+  }
+
+  private async sendFile(ex: Exchange, status: number, res: Response, file: FileBody): Promise<void> {
+    ex.state = WRITING;
+    let fh;
+    try {
+      fh = await open(file.path, 'r');
+      const st = await fh.stat();
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      const start = file.start ?? 0;
+      const end = Math.min(file.end ?? st.size - 1, st.size - 1);
+      const length = Math.max(0, end - start + 1);
+      if (this.closed) {
+        await fh.close();
+        return this.finishExchange(ex, false);
+      }
+      const headers = { ...res.headers, 'content-length': length };
+      const stream = bodyless(status) || ex.isHead || length === 0 ? null : fh.createReadStream({ start, end, highWaterMark: 65536 });
+      if (stream === null) await fh.close();
+      ex.state = READY;
+      ex.response = { status, headers, body: stream ?? null };
+      if (!this.writeResponse(ex)) return;
+      this.finishExchange(ex, true);
+    } catch (err) {
+      if (fh !== undefined) await fh.close().catch(() => {});
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') this.ctx.errorLogger(err, ex.req);
+      ex.state = READY;
+      ex.response = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? errorResponse(404) : errorResponse(500);
+      if (this.closed) return this.finishExchange(ex, false);
+      this.writeResponse(ex);
+      this.finishExchange(ex, true);
+    }
+  }
+
+  private async streamBody(ex: Exchange, source: AsyncIterable<unknown>, chunked: boolean, length: number): Promise<void> {
+    const r = await pumpBody(this.socket, source, chunked, length, (err) => this.ctx.errorLogger(err, ex.req));
+    if (r !== PUMP_OK) {
+      if (r === PUMP_GONE) debug('client went away during a streamed body');
+      destroyBody(source);
+      this.closing = true;
+      if (!this.closed) this.socket.destroy();
+      this.finishExchange(ex, false);
+      return;
+    }
+    this.finishExchange(ex, true);
+  }
+
+  /** A streamed or file response finished; write what queued behind it. */
+  private finishExchange(ex: Exchange, ok: boolean): void {
+    if (ex !== this.first) return;
+    this.shift(ex);
+    if (!ok || this.closed) return;
+    if (!ex.keepAlive) {
+      this.closing = true;
+      this.shutdown();
+      return;
+    }
+    const wasInRead = this.inRead;
+    this.inRead = true;
+    this.drain();
+    this.inRead = wasInRead;
+    if (!wasInRead) {
+      this.flush();
+      this.updateTimer();
+    }
+  }
+
+  // ---- output --------------------------------------------------------------
+
+  /** Send what the batch holds: one write (or one writev when corked). */
+  flush(): void {
+    if (this.closed) {
+      this.out = '';
+      return;
+    }
+    if (this.out.length > 0) {
+      this.socket.write(this.out, 'latin1');
+      this.out = '';
+    }
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    if (!this.readPaused && this.socket.writableLength > MAX_PENDING_OUTPUT) this.pauseReading(null);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || (this.out.length === 0 && !this.corked)) return;
+    this.flushQueued = true;
+    // After the microtasks of this turn: async handlers resolving together share a write.
+    process.nextTick(flushTick, this);
+  }
+
+  // ---- read pausing --------------------------------------------------------
+
+  private pauseReading(rest: Buffer | null): void {
+    if (rest !== null) this.leftover = this.leftover === null ? rest : Buffer.concat([this.leftover, rest]);
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+    if (this.socket.writableLength > MAX_PENDING_OUTPUT && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.socket.once('drain', onSocketDrain);
+    }
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused || this.closed) return;
+    this.readPaused = false;
+    const rest = this.leftover;
+    this.leftover = null;
+    if (rest !== null) {
+      const wasInRead = this.inRead;
+      if (!this.inMessage) {
+        this.inMessage = true;
+        this.msgStart = this.ctx.wheel.now;
+      }
+      this.inRead = true;
+      this.feed(rest);
+      this.inRead = wasInRead;
+      if (!wasInRead) this.flush();
+    }
+    if (!this.readPaused && !this.closed) this.socket.resume();
+    if (!this.inRead) this.updateTimer();
+  }
+
+  // ---- timers and closing --------------------------------------------------
+
+  /** Put the connection on the right timer list for its state. Once per read, not per request. */
+  updateTimer(): void {
+    if (this.closed || this.lingering) return;
+    const ctx = this.ctx;
+    const wheel = ctx.wheel;
+    if (this.inMessage) {
+      const deadline = this.headDone
+        ? this.msgStart + ctx.requestTimeout
+        : this.msgStart + Math.min(ctx.headersTimeout, ctx.requestTimeout);
+      wheel.addActive(this, deadline);
+      return;
+    }
+    if (this.slot !== null && !this.readPaused) this.releaseParser();
+    if (this.first === null && !this.readPaused) wheel.addIdle(this);
+    else if (this.timerList !== NO_LIST) wheel.remove(this);
+  }
+
+  onTimeout(_now: number): void {
+    if (this.closed) return;
+    if (this.lingering) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.inMessage) {
+      // headersTimeout / requestTimeout: 408 when nothing else is on the way.
+      if (this.first === null) {
+        debug('request timeout');
+        this.inMessage = false;
+        this.head = null;
+        this.body = null;
+        this.bodyParts = null;
+        const ex = new Exchange(this, false, false, false, false);
+        this.enqueue(ex);
+        this.closing = true;
+        this.settle(ex, errorResponse(408));
+        return;
+      }
+      this.socket.destroy();
+      return;
+    }
+    if (this.first === null) this.shutdown(); // keep-alive timeout, or a fresh connection that sent nothing
+  }
+
+  /** Send FIN, drain the client for a while, then close (avoids an RST eating the last response). */
+  shutdown(): void {
+    if (this.closed || this.lingering) return;
+    this.flush();
+    this.lingering = true;
+    this.closing = true;
+    if (this.readPaused) {
+      this.readPaused = false;
+      this.leftover = null;
+      this.socket.resume();
+    }
+    this.socket.end();
+    this.ctx.wheel.addActive(this, this.ctx.wheel.now + this.ctx.lingerTimeout);
+  }
+
+  /** stop(): close at once when idle, else after the responses in flight. */
+  stopGracefully(): void {
+    if (this.closed) return;
+    this.closing = true;
+    const first = this.first;
+    if (first === null && !this.inMessage) this.shutdown();
+    else if (first !== null && first.detached) this.notifyAbort('going-away');
+    else if (first !== null) this.notifyAbort('server-close');
+  }
+
+  onEnd(): void {
+    // The client sent FIN. Answer what was asked, then close.
+    if (this.closed) return;
+    if (this.lingering) {
+      this.socket.destroy();
+      return;
+    }
+    this.closing = true;
+    if (this.slot !== null && this.inMessage) {
+      this.slot.parser.finish();
+      this.inMessage = false;
+    }
+    if (this.first === null) this.shutdown();
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out = '';
+    this.leftover = null;
+    this.ctx.wheel.remove(this);
+    this.ctx.connections.delete(this);
+    if (this.slot !== null) this.releaseParser();
+    this.notifyAbort(this.ctx.stopping ? 'server-close' : 'client-close');
+    this.ctx.onConnectionClosed();
+  }
+
+  private notifyAbort(status: CloseStatus): void {
+    for (let ex = this.first; ex !== null; ex = ex.next) {
+      const f = ex.onAbort;
+      if (f !== null) {
+        ex.onAbort = null;
+        try {
+          f(status);
+        } catch (err) {
+          this.ctx.errorLogger(err, ex.req);
+        }
+      }
+    }
+  }
+
+  /** Hand the raw socket over (WebSocket upgrade). See takeOverSocket(). */
+  detach(ex: Exchange, onGoingAway: (() => void) | null): { socket: Socket; head: Buffer } | null {
+    if (this.closed || this.lingering || ex !== this.first || ex.state !== WAITING || !ex.upgrade) return null;
+    this.flush();
+    ex.detached = true;
+    ex.onAbort = onGoingAway === null ? null : (status) => {
+      if (status === 'going-away') onGoingAway();
+    };
+    ex.state = DONE;
+    const socket = this.socket;
+    socket.off('data', onSocketData);
+    socket.off('end', onSocketEnd);
+    if (this.waitingDrain) socket.off('drain', onSocketDrain);
+    this.ctx.wheel.remove(this);
+    const head = this.leftover ?? Buffer.alloc(0);
+    this.leftover = null;
+    if (this.slot !== null) this.releaseParser();
+    this.lingering = true; // never read or time out here again; 'close' still untracks it
+    return { socket, head };
+  }
+}
+
+// Shared listeners: no closures per connection.
+function connOf(socket: unknown): Connection {
+  return (socket as Record<symbol, Connection>)[kConn]!;
+}
+function onSocketData(this: Socket, buf: Buffer): void {
+  connOf(this).onData(buf);
+}
+function onSocketEnd(this: Socket): void {
+  connOf(this).onEnd();
+}
+function onSocketError(this: Socket, err: Error): void {
+  // A client vanishing (ECONNRESET, EPIPE) is routine; 'close' follows.
+  debug('socket error: %s', err.message);
+}
+function onSocketClose(this: Socket): void {
+  connOf(this).onClose();
+}
+function onSocketDrain(this: Socket): void {
+  const conn = connOf(this);
+  conn.waitingDrain = false;
+  conn.resumeReading();
+}
+function flushTick(conn: Connection): void {
+  conn.flushQueued = false;
+  if (!conn.inRead) conn.flush();
+}
+
+/** Marks objects the server hands their exchange to instead of writing them (channels). */
+export const kRespond: unique symbol = Symbol('httpkit.respond');
+
+function bodyless(status: number): boolean {
+  return isBodyless(status);
+}
+
+function destroyBody(body: unknown): void {
+  if (body !== null && typeof body === 'object' && typeof (body as { destroy?: unknown }).destroy === 'function') {
+    (body as { destroy(): void }).destroy();
+  }
+}
+
+/** Short text response for protocol errors and handler failures. */
+export function errorResponse(status: number): Response {
+  return { status, headers: TEXT_HEADERS, body: (STATUS_TEXT[status] ?? 'Error') + '\n' };
+}
+
+/**
+ * The exchange behind a request map, for the channel API and the WebSocket upgrade.
+ * Null for request maps not made by this server.
+ */
+export function exchangeOf(req: object): Exchange | null {
+  return RingRequest.exchangeOf(req) as Exchange | null;
+}
+
+/**
+ * Take the raw socket of an upgrade request (`req.isWebSocket`, or any request whose
+ * head asked for an upgrade) away from the HTTP connection, before any response was
+ * written for it. Returns the socket (paused, no HTTP listeners left but an 'error'
+ * logger) and the bytes that arrived after the request head (`head`, maybe empty),
+ * or null when the request is not an upgrade, is not the next to answer, or the
+ * client is gone. The caller owns the socket from then on: it writes the 101, adds its
+ * own 'data'/'error' listeners and calls socket.resume(). `server.connections` still
+ * counts it until it closes; `stop()` calls `onGoingAway` (so a WebSocket can send
+ * its 1001 close) and destroys the socket when the stop timeout ends.
+ */
+export function takeOverSocket(req: object, onGoingAway?: () => void): { socket: Socket; head: Buffer } | null {
+  const ex = exchangeOf(req);
+  return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null);
+}

@@ -1,0 +1,67 @@
+// Settings and shared state of one running server, read by each of its connections.
+import type { Handler } from './types.ts';
+import { TimerWheel } from './timers.ts';
+import { HeadScan } from './response-writer.ts';
+import type { ParserSlot, Connection } from './connection.ts';
+
+export type ErrorLogger = (err: unknown, req?: unknown) => void;
+export type WarnLogger = (message: string, detail?: unknown) => void;
+
+export class ServerContext {
+  readonly handler: Handler;
+  readonly scheme: 'http' | 'https';
+  port = 0;
+  /** Address the server listens on, used as serverName when a request has no Host. */
+  localName: string;
+  readonly maxBody: number;
+  readonly maxLine: number;
+  readonly maxHeaderSize: number;
+  readonly maxHeaders: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly keepAliveTimeout: number;
+  /** How long a closing connection keeps draining what the client still sends. */
+  readonly lingerTimeout: number;
+  /** `Server: ...\r\n`, or '' when disabled. */
+  readonly serverLine: string;
+  readonly errorLogger: ErrorLogger;
+  readonly warnLogger: WarnLogger;
+  readonly wheel: TimerWheel;
+  readonly scan = new HeadScan();
+  stopping = false;
+  /** Parsers not in use: an idle keep-alive connection holds none. */
+  readonly parsers: ParserSlot[] = [];
+  readonly connections = new Set<Connection>();
+  /** Called after each connection closes (stop() waits on it). */
+  onConnectionClosed: () => void = noop;
+
+  constructor(
+    handler: Handler,
+    scheme: 'http' | 'https',
+    localName: string,
+    o: {
+      maxBody: number; maxLine: number; maxHeaderSize: number; maxHeaders: number;
+      headersTimeout: number; requestTimeout: number; keepAliveTimeout: number;
+      serverHeader: string | null; errorLogger: ErrorLogger; warnLogger: WarnLogger;
+    },
+  ) {
+    this.handler = handler;
+    this.scheme = scheme;
+    this.localName = localName;
+    this.maxBody = o.maxBody;
+    this.maxLine = o.maxLine;
+    this.maxHeaderSize = o.maxHeaderSize;
+    this.maxHeaders = o.maxHeaders;
+    this.headersTimeout = o.headersTimeout;
+    this.requestTimeout = o.requestTimeout;
+    this.keepAliveTimeout = o.keepAliveTimeout;
+    this.lingerTimeout = Math.min(2000, o.headersTimeout);
+    this.serverLine = o.serverHeader === null || o.serverHeader === '' ? '' : 'Server: ' + o.serverHeader + '\r\n';
+    this.errorLogger = o.errorLogger;
+    this.warnLogger = o.warnLogger;
+    const shortest = Math.min(o.headersTimeout, o.requestTimeout, o.keepAliveTimeout);
+    this.wheel = new TimerWheel(o.keepAliveTimeout, Math.max(10, Math.min(1000, Math.floor(shortest / 4))));
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,199 @@
+// Request head + body -> the Ring request map a handler receives.
+import type { Request, RequestHeaders } from './types.ts';
+
+/**
+ * The request map. A class so that every request has the same shape (fields set in
+ * the constructor, in one order). Middleware may add keys.
+ */
+export class RingRequest implements Request {
+  [key: string]: unknown;
+  serverPort: number;
+  serverName: string;
+  remoteAddr: string;
+  uri: string;
+  queryString: string | null;
+  scheme: 'http' | 'https';
+  requestMethod: string;
+  protocol: string;
+  headers: RequestHeaders;
+  body: Buffer | null;
+  contentType: string | null;
+  contentLength: number | null;
+  characterEncoding: string | null;
+  startTime: number;
+  isWebSocket: boolean;
+  /** The connection-side record of this request (private: not shown by console.log). */
+  #exchange: unknown;
+
+  constructor(
+    method: string,
+    uri: string,
+    queryString: string | null,
+    protocol: string,
+    headers: RequestHeaders,
+    body: Buffer | null,
+    scheme: 'http' | 'https',
+    serverName: string,
+    serverPort: number,
+    remoteAddr: string,
+    startTime: number,
+    isWebSocket: boolean,
+    exchange: unknown,
+  ) {
+    this.serverPort = serverPort;
+    this.serverName = serverName;
+    this.remoteAddr = remoteAddr;
+    this.uri = uri;
+    this.queryString = queryString;
+    this.scheme = scheme;
+    this.requestMethod = method;
+    this.protocol = protocol;
+    this.headers = headers;
+    this.body = body;
+    const ct = headers['content-type'];
+    this.contentType = ct === undefined ? null : ct;
+    this.contentLength = body === null ? (headers['content-length'] === undefined ? null : 0) : body.length;
+    this.characterEncoding = ct === undefined ? null : charsetOf(ct);
+    this.startTime = startTime;
+    this.isWebSocket = isWebSocket;
+    this.#exchange = exchange;
+  }
+
+  /** The exchange behind a request map made by the server, or null for any other object. */
+  static exchangeOf(req: object): unknown {
+    return #exchange in req ? (req as RingRequest).#exchange : null;
+  }
+}
+
+/** `charset` parameter of a media type, or null. */
+export function charsetOf(contentType: string): string | null {
+  const i = contentType.toLowerCase().indexOf('charset=');
+  if (i === -1) return null;
+  let v = contentType.slice(i + 8);
+  const semi = v.indexOf(';');
+  if (semi !== -1) v = v.slice(0, semi);
+  v = v.trim();
+  if (v.length >= 2 && v.charCodeAt(0) === 34 && v.charCodeAt(v.length - 1) === 34) v = v.slice(1, -1);
+  return v === '' ? null : v;
+}
+
+// Lower-cased forms of the names browsers and tools send, to skip toLowerCase().
+const lowerCache = new Map<string, string>();
+for (const n of [
+  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Type',
+  'Content-Length', 'Cookie', 'Referer', 'Origin', 'Cache-Control', 'Upgrade', 'Authorization',
+  'Upgrade-Insecure-Requests', 'If-None-Match', 'If-Modified-Since', 'Transfer-Encoding', 'Expect',
+  'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Extensions', 'Sec-WebSocket-Protocol',
+  'Pragma', 'Range', 'X-Forwarded-For', 'X-Requested-With',
+]) {
+  lowerCache.set(n, n.toLowerCase());
+  lowerCache.set(n.toLowerCase(), n.toLowerCase());
+}
+
+function lower(name: string): string {
+  const hit = lowerCache.get(name);
+  return hit === undefined ? name.toLowerCase() : hit;
+}
+
+/**
+ * Header map from [name, value, ...]: lower-cased names; repeated fields joined with
+ * ", " (RFC 9110 5.3), Cookie with "; " (RFC 6265 5.4). Set-Cookie cannot be combined
+ * with commas (RFC 9110 5.3), so repeated Set-Cookie lines are joined with "\n".
+ * Also counts Host lines (RFC 9112 3.2 needs exactly one).
+ */
+export function buildHeaders(raw: string[], out: { hostCount: number }): RequestHeaders {
+  const headers: RequestHeaders = {};
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = lower(raw[i]!);
+    const value = raw[i + 1]!;
+    if (name === 'host') hosts++;
+    const prev = headers[name];
+    if (prev === undefined) {
+      if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+      else headers[name] = value;
+    } else if (name === 'cookie') headers[name] = prev + '; ' + value;
+    else if (name === 'set-cookie') headers[name] = prev + '\n' + value;
+    else headers[name] = prev + ', ' + value;
+  }
+  out.hostCount = hosts;
+  return headers;
+}
+
+/** Result of splitting a request-target. uri === null means the target is invalid for this method. */
+export interface TargetParts {
+  uri: string | null;
+  queryString: string | null;
+}
+
+/**
+ * Split a request-target (RFC 9112 3.2) into path and query. Origin-form `/p?q`,
+ * absolute-form `http://host/p?q` (served as `/p`), asterisk-form `*` (OPTIONS only),
+ * authority-form `host:port` (CONNECT only).
+ */
+export function splitTarget(target: string, method: string, out: TargetParts): void {
+  const c0 = target.charCodeAt(0);
+  let start = 0;
+  if (c0 !== 47 /* / */) {
+    if (target === '*') {
+      out.uri = method === 'OPTIONS' ? '*' : null;
+      out.queryString = null;
+      return;
+    }
+    if (method === 'CONNECT') {
+      out.uri = target;
+      out.queryString = null;
+      return;
+    }
+    const scheme = target.indexOf('://');
+    const s = scheme === -1 ? '' : target.slice(0, scheme).toLowerCase();
+    if (s !== 'http' && s !== 'https') {
+      out.uri = null;
+      out.queryString = null;
+      return;
+    }
+    const slash = target.indexOf('/', scheme + 3);
+    const q0 = target.indexOf('?', scheme + 3);
+    if (slash === -1 || (q0 !== -1 && q0 < slash)) {
+      // `http://host` or `http://host?x`: the path is empty, which means `/`.
+      out.uri = '/';
+      out.queryString = q0 === -1 ? null : target.slice(q0 + 1);
+      return;
+    }
+    start = slash;
+  }
+  const q = target.indexOf('?', start);
+  if (q === -1) {
+    out.uri = start === 0 ? target : target.slice(start);
+    out.queryString = null;
+  } else {
+    out.uri = target.slice(start, q);
+    out.queryString = target.slice(q + 1);
+  }
+}
+
+/** Host header value without the port, for serverName. */
+export function hostName(host: string): string {
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    return end === -1 ? host : host.slice(0, end + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+// RFC 9110 7.2 / RFC 3986 3.2.2: host [":" port], reg-name/IPv4/IP-literal characters.
+const validHost = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+export function isValidHost(host: string): boolean {
+  return validHost.test(host);
+}
+
+const methodLower = new Map<string, string>();
+for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']) methodLower.set(m, m.toLowerCase());
+
+/** Ring's lower-case request method. */
+export function ringMethod(method: string): string {
+  const m = methodLower.get(method);
+  return m === undefined ? method.toLowerCase() : m;
+}

@@ -1,0 +1,188 @@
+// Response map -> bytes: the head (status line, headers, framing) and the body pump
+// for streamed bodies. Fixed bodies are written by the connection, batched.
+import type { Socket } from 'node:net';
+import type { Chunk, FileBody, ResponseHeaders } from './types.ts';
+
+const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// field-value (RFC 9110 5.5): visible ASCII, SP, HTAB and obs-text; never CR, LF or NUL.
+const valueRe = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Scratch result of `userHeaderLines`: what the handler's headers said about framing
+ * and connection. One per server, reused for every response (single-threaded).
+ */
+export class HeadScan {
+  /** The handler asked for `Connection: close`. */
+  close = false;
+  /** Content-Length the handler set (used for streamed bodies), or -1. */
+  length = -1;
+  hasDate = false;
+  hasServer = false;
+  hasContentType = false;
+  /** Why the headers cannot be sent, or null. */
+  error: string | null = null;
+}
+
+/**
+ * The handler's header lines, validated, minus the framing fields the server owns
+ * (Content-Length, Transfer-Encoding, Connection); those are noted in `scan`.
+ */
+export function userHeaderLines(headers: ResponseHeaders | undefined | null, scan: HeadScan): string {
+  scan.close = false;
+  scan.length = -1;
+  scan.hasDate = false;
+  scan.hasServer = false;
+  scan.hasContentType = false;
+  scan.error = null;
+  if (headers === undefined || headers === null) return '';
+  let s = '';
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined || v === null) continue;
+    if (!tokenRe.test(name)) {
+      scan.error = 'invalid header name ' + JSON.stringify(name);
+      return '';
+    }
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'date') scan.hasDate = true;
+        break;
+      case 6:
+        if (name.toLowerCase() === 'server') scan.hasServer = true;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') {
+          const t = String(v).toLowerCase();
+          if (t.includes('close')) scan.close = true;
+          if (!t.includes('upgrade')) continue;
+        }
+        break;
+      case 12:
+        if (name.toLowerCase() === 'content-type') scan.hasContentType = true;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          const n = Number(Array.isArray(v) ? v[0] : v);
+          if (Number.isSafeInteger(n) && n >= 0) scan.length = n;
+          continue;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') continue;
+        break;
+    }
+    if (typeof v === 'object') {
+      for (let i = 0; i < (v as readonly unknown[]).length; i++) {
+        const item = String((v as readonly unknown[])[i]);
+        if (!valueRe.test(item)) {
+          scan.error = 'invalid value for header ' + name;
+          return '';
+        }
+        s += name + ': ' + item + '\r\n';
+      }
+    } else {
+      const item = typeof v === 'string' ? v : String(v);
+      if (!valueRe.test(item)) {
+        scan.error = 'invalid value for header ' + name;
+        return '';
+      }
+      s += name + ': ' + item + '\r\n';
+    }
+  }
+  return s;
+}
+
+export function isFileBody(body: object): body is FileBody {
+  return (body as FileBody).kind === 'file' && typeof (body as FileBody).path === 'string';
+}
+
+export function isIterableBody(body: object): body is AsyncIterable<Chunk> | Iterable<Chunk> {
+  return Symbol.asyncIterator in body || Symbol.iterator in body;
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError('body chunks must be strings, Buffers or Uint8Arrays');
+}
+
+/** Resolves when the socket can take more, or is gone. */
+export function writable(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+/** Outcome of a body pump. */
+export const PUMP_OK = 0;
+/** The socket went away mid-body (a debug event, not an error). */
+export const PUMP_GONE = 1;
+/** The body source failed or broke its declared length: the connection must close. */
+export const PUMP_BROKEN = 2;
+
+/**
+ * Write a streamed body with backpressure: never more than the socket's high-water
+ * mark is buffered; a slow reader slows the producer. `length` >= 0 means
+ * Content-Length framing (bytes beyond it are a broken body), else chunked when
+ * `chunked`, else close-delimited.
+ */
+export async function pumpBody(
+  socket: Socket,
+  source: AsyncIterable<unknown> | Iterable<unknown>,
+  chunked: boolean,
+  length: number,
+  onError: (err: unknown) => void,
+): Promise<number> {
+  let sent = 0;
+  try {
+    if (Symbol.asyncIterator in source) {
+      for await (const chunk of source as AsyncIterable<unknown>) {
+        const r = await writeChunk(socket, chunk, chunked, length, sent);
+        if (r < 0) return r === -1 ? PUMP_GONE : PUMP_BROKEN;
+        sent += r;
+      }
+    } else {
+      for (const chunk of source as Iterable<unknown>) {
+        const r = await writeChunk(socket, chunk, chunked, length, sent);
+        if (r < 0) return r === -1 ? PUMP_GONE : PUMP_BROKEN;
+        sent += r;
+      }
+    }
+  } catch (err) {
+    if (socket.destroyed) return PUMP_GONE;
+    onError(err);
+    return PUMP_BROKEN;
+  }
+  if (socket.destroyed) return PUMP_GONE;
+  if (chunked) socket.write('0\r\n\r\n', 'latin1');
+  else if (length >= 0 && sent !== length) {
+    onError(new Error(`body ended after ${sent} of ${length} bytes (Content-Length)`));
+    return PUMP_BROKEN;
+  }
+  return PUMP_OK;
+}
+
+/** Bytes written, -1 when the socket is gone, -2 when the body broke its length. */
+async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, length: number, sent: number): Promise<number> {
+  if (socket.destroyed) return -1;
+  let buf = toBuffer(chunk);
+  if (buf.length === 0) return 0;
+  if (length >= 0 && sent + buf.length > length) return -2;
+  if (chunked) {
+    socket.cork();
+    socket.write(buf.length.toString(16) + '\r\n', 'latin1');
+    socket.write(buf);
+    socket.write('\r\n', 'latin1');
+    socket.uncork();
+  } else socket.write(buf);
+  if (socket.writableNeedDrain) await writable(socket);
+  if (socket.destroyed) return -1;
+  return buf.length;
+}

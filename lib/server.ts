@@ -1,0 +1,176 @@
+// runServer: a listening node:net (or node:tls) server feeding connections.
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { Handler } from './types.ts';
+import { ServerContext, type ErrorLogger, type WarnLogger } from './context.ts';
+import { Connection } from './connection.ts';
+
+/** Options of `runServer`. Every field is optional. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one (see `server.port`). Default 0. */
+  port?: number;
+  /** Address to listen on. Default `'0.0.0.0'`. */
+  ip?: string;
+  /** Largest request body in bytes; a bigger one gets 413 without being read. Default 8 MiB. */
+  maxBody?: number;
+  /** Longest request line in bytes; longer gets 414. Default 8192. */
+  maxLine?: number;
+  /** Largest header section in bytes; larger gets 431. Default 16384. */
+  maxHeaderSize?: number;
+  /** Most header lines; more gets 431. Default 100. */
+  maxHeaders?: number;
+  /** Value of the `Server` header; null sends none. Default `'httpkit'`. */
+  serverHeader?: string | null;
+  /** Listen backlog (pending connections the kernel queues). Default 511. */
+  backlog?: number;
+  /** Connections beyond this many are refused (closed on accept). Default unlimited. */
+  maxConnections?: number;
+  /** Ms to receive a whole request head from its first byte (and for a new connection to send one); cuts off slowloris with 408. Default 30000. */
+  headersTimeout?: number;
+  /** Ms to receive a whole request, head and body; then 408. Default 300000. */
+  requestTimeout?: number;
+  /** Ms an idle keep-alive connection stays open between requests. Default 5000. */
+  keepAliveTimeout?: number;
+  /** Called with handler errors (then answered 500) and body stream failures. Default: console.error. */
+  errorLogger?: ErrorLogger;
+  /** Called with notable but non-fatal events. Default: console.warn. */
+  warnLogger?: WarnLogger;
+  /** Serve HTTPS on node:tls with these options (`key`, `cert`, ...). Default: plain HTTP. */
+  tls?: TlsOptions;
+}
+
+export type ServerStatus = 'running' | 'stopping' | 'stopped';
+
+export interface StopOptions {
+  /** Ms to let requests in flight finish before closing their connections. Default 100. */
+  timeout?: number;
+}
+
+export class Server {
+  /** The port listened on (the chosen one when `port: 0`). */
+  readonly port: number;
+  /** The address listened on. */
+  readonly address: string;
+  #status: ServerStatus = 'running';
+  readonly #net: NetServer;
+  readonly #ctx: ServerContext;
+  #stopped: Promise<void> | null = null;
+
+  constructor(net: NetServer, ctx: ServerContext, port: number, address: string) {
+    this.#net = net;
+    this.#ctx = ctx;
+    this.port = port;
+    this.address = address;
+  }
+
+  get status(): ServerStatus {
+    return this.#status;
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.#ctx.connections.size;
+  }
+
+  /**
+   * Stop accepting, close idle connections at once, let requests in flight finish
+   * for up to `timeout` ms, then close the rest. Resolves when all are closed.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopped !== null) return this.#stopped;
+    const timeout = options.timeout ?? 100;
+    const ctx = this.#ctx;
+    this.#status = 'stopping';
+    ctx.stopping = true;
+    this.#stopped = new Promise<void>((resolve) => {
+      let listening = true;
+      let timer: NodeJS.Timeout | null = null;
+      const check = (): void => {
+        if (listening || ctx.connections.size > 0) return;
+        if (timer !== null) clearTimeout(timer);
+        ctx.onConnectionClosed = noop;
+        ctx.wheel.stop();
+        this.#status = 'stopped';
+        resolve();
+      };
+      ctx.onConnectionClosed = check;
+      this.#net.close(() => {
+        listening = false;
+        check();
+      });
+      for (const conn of [...ctx.connections]) conn.stopGracefully();
+      timer = setTimeout(() => {
+        for (const conn of [...ctx.connections]) conn.socket.destroy();
+      }, timeout);
+      timer.unref();
+      check();
+    });
+    return this.#stopped;
+  }
+}
+
+function noop(): void {}
+
+function defaultErrorLogger(err: unknown, req?: unknown): void {
+  const r = req as { requestMethod?: string; uri?: string } | undefined;
+  console.error('httpkit: error' + (r && r.uri ? ` in ${r.requestMethod?.toUpperCase()} ${r.uri}` : '') + ':', err);
+}
+
+function defaultWarnLogger(message: string, detail?: unknown): void {
+  if (detail === undefined) console.warn('httpkit: ' + message);
+  else console.warn('httpkit: ' + message, detail);
+}
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`runServer: ${name} must be a positive number`);
+  return v;
+}
+
+/** Start a server; resolves once it listens. */
+export function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
+  if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
+  const ip = options.ip ?? '0.0.0.0';
+  const tls = options.tls;
+  const ctx = new ServerContext(handler, tls ? 'https' : 'http', ip, {
+    maxBody: positive('maxBody', options.maxBody, 8 * 1024 * 1024),
+    maxLine: positive('maxLine', options.maxLine, 8192),
+    maxHeaderSize: positive('maxHeaderSize', options.maxHeaderSize, 16384),
+    maxHeaders: positive('maxHeaders', options.maxHeaders, 100),
+    headersTimeout: positive('headersTimeout', options.headersTimeout, 30_000),
+    requestTimeout: positive('requestTimeout', options.requestTimeout, 300_000),
+    keepAliveTimeout: positive('keepAliveTimeout', options.keepAliveTimeout, 5000),
+    serverHeader: options.serverHeader === undefined ? 'httpkit' : options.serverHeader,
+    errorLogger: options.errorLogger ?? defaultErrorLogger,
+    warnLogger: options.warnLogger ?? defaultWarnLogger,
+  });
+  const onSocket = (socket: Socket): void => {
+    if (ctx.stopping) {
+      socket.destroy();
+      return;
+    }
+    new Connection(socket, ctx);
+  };
+  let net: NetServer;
+  if (tls) {
+    net = createTlsServer({ ...tls, allowHalfOpen: true } as TlsOptions, onSocket as (s: Socket) => void);
+    net.on('tlsClientError', (err: Error) => ctx.warnLogger('TLS handshake failed', err.message));
+  } else {
+    net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+  }
+  if (options.maxConnections !== undefined) net.maxConnections = options.maxConnections;
+  return new Promise<Server>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    net.once('error', onError);
+    net.listen({ port: options.port ?? 0, host: ip, backlog: options.backlog ?? 511 }, () => {
+      net.off('error', onError);
+      net.on('error', (err: Error) => ctx.errorLogger(err));
+      const addr = net.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      const address = typeof addr === 'object' && addr !== null ? addr.address : ip;
+      ctx.port = port;
+      ctx.wheel.start();
+      resolve(new Server(net, ctx, port, address));
+    });
+  });
+}

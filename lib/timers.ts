@@ -1,0 +1,134 @@
+// One coarse timer for all sockets of a server. Connections never own a setTimeout:
+// they sit in one of two intrusive lists and a single interval expires them.
+//  - the idle list holds keep-alive connections; all share one timeout, so appending
+//    keeps it sorted by deadline and a tick pops only what expired.
+//  - the active list holds connections in the middle of reading a request (and other
+//    timed waits, such as channel timeouts); deadlines differ, a tick walks it.
+//    It holds only connections that are slow right now, so the walk stays short.
+
+export interface Timed {
+  timerPrev: Timed | null;
+  timerNext: Timed | null;
+  /** Which list holds this item: 0 none, 1 idle, 2 active. */
+  timerList: number;
+  /** Absolute deadline in ms (wheel clock). */
+  deadline: number;
+  onTimeout(now: number): void;
+}
+
+export const NO_LIST = 0;
+export const IDLE_LIST = 1;
+export const ACTIVE_LIST = 2;
+
+class List {
+  head: Timed | null = null;
+  tail: Timed | null = null;
+}
+
+export class TimerWheel {
+  /** Coarse clock: Date.now() at the last tick or touch. Good to one tick. */
+  now: number;
+  readonly idleTimeout: number;
+  private readonly idle = new List();
+  private readonly active = new List();
+  private interval: NodeJS.Timeout | null = null;
+  private readonly granularity: number;
+
+  /**
+   * @param idleTimeout the timeout shared by every item of the idle list (ms)
+   * @param granularity tick period in ms: how late a timeout may fire
+   */
+  constructor(idleTimeout: number, granularity: number) {
+    this.now = Date.now();
+    this.idleTimeout = idleTimeout;
+    this.granularity = granularity;
+  }
+
+  start(): void {
+    if (this.interval !== null) return;
+    this.interval = setInterval(tick, this.granularity, this);
+    this.interval.unref();
+  }
+
+  stop(): void {
+    if (this.interval !== null) clearInterval(this.interval);
+    this.interval = null;
+  }
+
+  /** Refresh the clock (called once per socket read, not per request). */
+  touch(): number {
+    return (this.now = Date.now());
+  }
+
+  /** Put an item on the idle list, expiring idleTimeout from now. */
+  addIdle(item: Timed): void {
+    if (item.timerList !== NO_LIST) this.remove(item);
+    item.deadline = this.now + this.idleTimeout;
+    append(this.idle, item);
+    item.timerList = IDLE_LIST;
+  }
+
+  /** Put an item on the active list with its own absolute deadline. */
+  addActive(item: Timed, deadline: number): void {
+    if (item.timerList === ACTIVE_LIST) {
+      item.deadline = deadline;
+      return;
+    }
+    if (item.timerList !== NO_LIST) this.remove(item);
+    item.deadline = deadline;
+    append(this.active, item);
+    item.timerList = ACTIVE_LIST;
+  }
+
+  remove(item: Timed): void {
+    const list = item.timerList;
+    if (list === NO_LIST) return;
+    unlink(list === IDLE_LIST ? this.idle : this.active, item);
+    item.timerList = NO_LIST;
+  }
+
+  /** Expire what is due. Public for tests; normally run by the interval. */
+  expire(now: number): void {
+    this.now = now;
+    const idle = this.idle;
+    while (idle.head !== null && idle.head.deadline <= now) {
+      const item = idle.head;
+      unlink(idle, item);
+      item.timerList = NO_LIST;
+      item.onTimeout(now);
+    }
+    let item = this.active.head;
+    while (item !== null) {
+      const next = item.timerNext;
+      if (item.deadline <= now) {
+        unlink(this.active, item);
+        item.timerList = NO_LIST;
+        item.onTimeout(now);
+      }
+      item = next;
+    }
+  }
+}
+
+function tick(wheel: TimerWheel): void {
+  wheel.expire(Date.now());
+}
+
+function append(list: List, item: Timed): void {
+  item.timerNext = null;
+  item.timerPrev = list.tail;
+  if (list.tail === null) list.head = item;
+  else list.tail.timerNext = item;
+  list.tail = item;
+}
+
+function unlink(list: List, item: Timed): void {
+  const prev = item.timerPrev;
+  const next = item.timerNext;
+  if (prev === null) list.head = next;
+  else prev.timerNext = next;
+  if (next === null) list.tail = prev;
+  else next.timerPrev = prev;
+  item.timerPrev = null;
+  item.timerNext = null;
+}
