@@ -1,6 +1,9 @@
 // Shared by the router, middleware, static and fetch-adapter tests: hand-made
 // request maps, and a raw-socket HTTP/1.1 client that sends bytes exactly as given.
 import { connect } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Request } from '../../lib/types.ts';
 
 /** A request map as the server would build it; `overrides` wins. */
@@ -140,4 +143,30 @@ export function multipartBody(parts: [string, string | Buffer][], boundary = B, 
   }
   if (close) out.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(out);
+}
+
+/**
+ * A throwaway site for the static tests, with a secret file beside (not under) the
+ * root and a symlink pointing at it. Returns the root and a cleanup function.
+ */
+export function makeSite(): { base: string; root: string; cleanup: () => void } {
+  const base = mkdtempSync(join(tmpdir(), 'httpkit-static-test-'));
+  const root = join(base, 'public');
+  mkdirSync(join(root, 'docs', 'sub'), { recursive: true });
+  mkdirSync(join(root, 'empty-dir'));
+  writeFileSync(join(base, 'secret.txt'), 'TOP SECRET');
+  writeFileSync(join(root, 'index.html'), '<h1>home</h1>');
+  writeFileSync(join(root, 'hello.txt'), 'hello world\n');
+  writeFileSync(join(root, 'app.js'), 'console.log(1);');
+  writeFileSync(join(root, 'style.CSS'), 'body{}');
+  writeFileSync(join(root, 'data.bin'), Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+  writeFileSync(join(root, 'empty.txt'), '');
+  writeFileSync(join(root, 'caf\u00e9 menu.txt'), 'menu');
+  writeFileSync(join(root, '.env'), 'PASSWORD=1');
+  writeFileSync(join(root, 'docs', 'index.html'), '<h1>docs</h1>');
+  writeFileSync(join(root, 'docs', 'sub', 'page.html'), '<p>page</p>');
+  symlinkSync(join(base, 'secret.txt'), join(root, 'escape.txt'));
+  symlinkSync(base, join(root, 'escape-dir'));
+  symlinkSync(join(root, 'hello.txt'), join(root, 'inside-link.txt'));
+  return { base, root, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
