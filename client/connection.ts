@@ -1,0 +1,550 @@
+// One pooled connection: a socket, a ResponseParser and at most one exchange in flight.
+// Socket and parser events are methods bound once per connection, never per request.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { ResponseParser } from '../parser/index.ts';
+import type { ParseErrorShape, ResponseHead } from '../parser/types.ts';
+import {
+  ClientError, toClientError,
+  ERR_CONNECT_TIMEOUT, ERR_IDLE_TIMEOUT, ERR_INVALID_BODY, ERR_PREMATURE_CLOSE, ERR_PROTOCOL, ERR_SOCKET, ERR_TIMEOUT,
+  ERR_UNEXPECTED_UPGRADE, ERR_PROXY,
+} from './errors.ts';
+import { serialiseHead } from './request.ts';
+import { openTunnel } from './proxy.ts';
+import type { Exchange } from './exchange.ts';
+import type { Pool } from './pool.ts';
+
+export const CONNECTING = 0;
+export const IDLE = 1;
+export const BUSY = 2;
+export const CLOSED = 3;
+
+/** Bodies up to this size go out in the same write as the head. */
+const COALESCE_LIMIT = 64 * 1024;
+
+export class Connection {
+  readonly pool: Pool;
+  socket: net.Socket | null;
+  /** The raw proxy socket while a CONNECT tunnel is being set up. */
+  tunnel: net.Socket | null;
+  readonly parser: ResponseParser;
+  state: number;
+  ex: Exchange | null;
+  /** An exchange retried on this fresh connection; it goes first once connected. */
+  reserved: Exchange | null;
+  served: number;
+  /** The current exchange runs on a connection that carried an earlier one. */
+  reused: boolean;
+  lastActivity: number;
+  idleSince: number;
+  keepaliveMs: number;
+  connectDeadline: number;
+  /** Reading is paused for a slow consumer; `leftover` holds the unparsed rest of the last chunk. */
+  paused: boolean;
+  leftover: Buffer | null;
+  eof: boolean;
+  messageDone: boolean;
+  informational: boolean;
+  trailers: string[] | null;
+  responseKeepAlive: boolean;
+  /** Bytes of the response received before its final head, kept to retry a head with obs-fold. */
+  headBuf: Buffer | null;
+  finalHeadSeen: boolean;
+  /** Waiting for the rest of a head that uses obs-fold. */
+  foldPending: boolean;
+  foldFixed: boolean;
+  upgradeSeen: boolean;
+  referenced: boolean;
+  /** Counted by the pool as being opened. */
+  pending: boolean;
+  drainWaiter: (() => void) | null;
+
+  constructor(pool: Pool) {
+    this.pool = pool;
+    this.socket = null;
+    this.tunnel = null;
+    this.parser = new ResponseParser(this);
+    this.state = CONNECTING;
+    this.ex = null;
+    this.reserved = null;
+    this.served = 0;
+    this.reused = false;
+    this.lastActivity = 0;
+    this.idleSince = 0;
+    this.keepaliveMs = 0;
+    this.connectDeadline = Infinity;
+    this.paused = false;
+    this.leftover = null;
+    this.eof = false;
+    this.messageDone = false;
+    this.informational = false;
+    this.trailers = null;
+    this.responseKeepAlive = false;
+    this.headBuf = null;
+    this.finalHeadSeen = false;
+    this.foldPending = false;
+    this.foldFixed = false;
+    this.upgradeSeen = false;
+    this.referenced = true;
+    this.pending = true;
+    this.drainWaiter = null;
+    this.onData = this.onData.bind(this);
+    this.onEnd = this.onEnd.bind(this);
+    this.onError = this.onError.bind(this);
+    this.onClose = this.onClose.bind(this);
+    this.onDrain = this.onDrain.bind(this);
+    this.onConnected = this.onConnected.bind(this);
+  }
+
+  // ---- connecting ----
+
+  /** Opens the socket (TCP, TLS, or through a proxy). `connectTimeout` of 0 means none. */
+  connect(connectTimeout: number): void {
+    const pool = this.pool;
+    this.connectDeadline = connectTimeout > 0 ? performance.now() + connectTimeout : Infinity;
+    if (pool.proxy !== null && pool.https) {
+      this.tunnel = openTunnel(pool.proxy, pool.authority, pool.proxyAuth, (err, raw) => {
+        this.tunnel = null;
+        if (this.state === CLOSED) {
+          raw?.destroy();
+          return;
+        }
+        if (err !== null) {
+          this.connectFailed(toClientError(err, ERR_PROXY));
+          return;
+        }
+        try {
+          this.attach(tls.connect({ ...pool.tlsOptions(), socket: raw! }), 'secureConnect');
+        } catch (e) {
+          raw!.destroy();
+          this.connectFailed(toClientError(e, ERR_SOCKET));
+        }
+      });
+      return;
+    }
+    if (pool.https) {
+      this.attach(tls.connect(pool.tlsOptions()), 'secureConnect');
+    } else if (pool.proxy !== null) {
+      this.attach(net.connect({ host: pool.proxyHost, port: pool.proxyPort }), 'connect');
+    } else {
+      this.attach(net.connect({ host: pool.host, port: pool.port }), 'connect');
+    }
+  }
+
+  private attach(socket: net.Socket, readyEvent: string): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.once(readyEvent, this.onConnected);
+    if (readyEvent === 'secureConnect') {
+      socket.on('session', (session: Buffer) => {
+        this.pool.session = session;
+      });
+    }
+  }
+
+  private onConnected(): void {
+    if (this.state !== CONNECTING) return;
+    this.socket!.setNoDelay(true);
+    this.state = IDLE;
+    this.pool.connected(this);
+  }
+
+  private connectFailed(err: Error & { code: string }): void {
+    if (this.state !== CONNECTING) return;
+    this.destroy();
+    this.pool.connectFailed(this, err);
+  }
+
+  // ---- sending ----
+
+  /** Sends `ex` on this (idle, connected) connection. */
+  assign(ex: Exchange): void {
+    const socket = this.socket!;
+    this.state = BUSY;
+    this.ex = ex;
+    this.reused = this.served > 0;
+    ex.conn = this;
+    ex.beginAttempt();
+    if (!this.referenced) {
+      socket.ref();
+      this.referenced = true;
+    }
+    const parser = this.parser;
+    parser.reset();
+    parser.requestMethod = ex.method;
+    this.headBuf = null;
+    this.finalHeadSeen = false;
+    this.foldPending = false;
+    this.foldFixed = false;
+    this.upgradeSeen = false;
+    this.lastActivity = performance.now();
+    const pool = this.pool;
+    const url = ex.url;
+    const target = pool.absoluteForm ? url.href : url.pathname + url.search;
+    const head = serialiseHead(
+      ex.method, target, ex.callerHost ? '' : url.host, ex.headers,
+      pool.absoluteForm ? ex.defaults + pool.proxyAuth : ex.defaults, ex.framing(),
+    );
+    const body = ex.body;
+    if (body === null) {
+      socket.write(head, 'latin1');
+    } else if (body.length <= COALESCE_LIMIT) {
+      const buf = Buffer.allocUnsafe(head.length + body.length);
+      buf.write(head, 0, 'latin1');
+      body.copy(buf, head.length);
+      socket.write(buf);
+    } else {
+      socket.cork();
+      socket.write(head, 'latin1');
+      socket.write(body);
+      socket.uncork();
+    }
+    if (ex.bodyStream === null) ex.requestSent = true;
+    else void this.pumpBody(ex);
+  }
+
+  private waitDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      this.drainWaiter = resolve;
+    });
+  }
+
+  private onDrain(): void {
+    const w = this.drainWaiter;
+    this.drainWaiter = null;
+    if (w !== null) w();
+  }
+
+  /** Streams a request body, chunked unless the caller gave a Content-Length, with backpressure. */
+  private async pumpBody(ex: Exchange): Promise<void> {
+    const chunked = ex.userLength < 0;
+    let sent = 0;
+    try {
+      for await (const c of ex.bodyStream!) {
+        if (this.ex !== ex) return;
+        const buf = typeof c === 'string' ? Buffer.from(c, 'utf8') : (c as Uint8Array);
+        if (!(buf instanceof Uint8Array)) throw new ClientError(ERR_INVALID_BODY, 'body stream yielded a value that is not a string or bytes');
+        if (buf.length === 0) continue;
+        sent += buf.length;
+        if (!chunked && sent > ex.userLength) throw new ClientError(ERR_INVALID_BODY, 'body is longer than its Content-Length');
+        const s = this.socket!;
+        let ok: boolean;
+        if (chunked) {
+          s.cork();
+          s.write(buf.length.toString(16) + '\r\n', 'latin1');
+          s.write(buf);
+          ok = s.write('\r\n', 'latin1');
+          s.uncork();
+        } else {
+          ok = s.write(buf);
+        }
+        this.lastActivity = performance.now();
+        if (!ok) {
+          await this.waitDrain();
+          if (this.ex !== ex) return;
+        }
+      }
+      if (this.ex !== ex) return;
+      if (!chunked && sent !== ex.userLength) throw new ClientError(ERR_INVALID_BODY, 'body is shorter than its Content-Length');
+      if (chunked) this.socket!.write('0\r\n\r\n', 'latin1');
+      ex.requestSent = true;
+    } catch (err) {
+      if (this.ex !== ex) return;
+      this.ex = null;
+      ex.conn = null;
+      this.destroy();
+      ex.fail(toClientError(err, ERR_INVALID_BODY));
+    }
+  }
+
+  // ---- receiving ----
+
+  private onData(buf: Buffer): void {
+    this.lastActivity = performance.now();
+    const ex = this.ex;
+    if (ex === null) {
+      // Bytes nobody asked for (an idle connection, or after a failure): the stream is unusable.
+      this.destroy();
+      return;
+    }
+    ex.responseStarted = true;
+    if (!this.finalHeadSeen) {
+      this.headBuf = this.headBuf === null ? buf : Buffer.concat([this.headBuf, buf]);
+      if (this.foldPending) {
+        this.unfold();
+        return;
+      }
+    }
+    if (this.paused) {
+      this.leftover = this.leftover === null ? buf : Buffer.concat([this.leftover, buf]);
+      this.socket!.pause();
+      return;
+    }
+    this.feed(buf);
+  }
+
+  private feed(input: Buffer): void {
+    const parser = this.parser;
+    let buf = input;
+    for (;;) {
+      const n = parser.execute(buf);
+      if (this.state === CLOSED) return;
+      if (this.messageDone) {
+        this.complete(n < buf.length);
+        return;
+      }
+      if (parser.error) {
+        if (parser.error.code === 'HPE_OBS_FOLD' && !this.finalHeadSeen && !this.foldFixed) this.unfold();
+        else this.protocolError(parser.error);
+        return;
+      }
+      if (parser.upgraded) {
+        this.failExchange(new ClientError(ERR_UNEXPECTED_UPGRADE, 'server switched protocols (101) on a plain request'));
+        return;
+      }
+      if (n >= buf.length) return;
+      buf = buf.subarray(n);
+      if (this.paused) {
+        this.leftover = buf;
+        this.socket!.pause();
+        return;
+      }
+      parser.resume();
+    }
+  }
+
+  /**
+   * The strict parser refuses obs-fold (RFC 9112 5.2); a client may instead replace each
+   * fold with SP. Rewrites the head once it is complete and parses it again.
+   */
+  private unfold(): void {
+    const data = this.headBuf!;
+    const from = this.parser.error !== null ? this.parser.error.offset : 0;
+    const end = data.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
+    if (end === -1) {
+      if (data.length > 65536) this.protocolError(this.parser.error!);
+      else this.foldPending = true;
+      return;
+    }
+    const headEnd = end + 2;
+    const text = data.toString('latin1', 0, headEnd).replace(/[ \t]*\r\n[ \t]+/g, ' ');
+    const fixed = Buffer.concat([Buffer.from(text, 'latin1'), data.subarray(headEnd)]);
+    this.foldPending = false;
+    this.foldFixed = true;
+    this.headBuf = null;
+    const parser = this.parser;
+    parser.reset();
+    parser.requestMethod = this.ex!.method;
+    this.feed(fixed);
+  }
+
+  onHead(head: ResponseHead): void {
+    const ex = this.ex;
+    if (ex === null) return;
+    const status = head.statusCode;
+    if (status < 200 && status !== 101) {
+      // 1xx informational (an unexpected 100 Continue too): skipped, the final response follows.
+      this.informational = true;
+      return;
+    }
+    this.finalHeadSeen = true;
+    this.headBuf = null;
+    if (status === 101) {
+      this.upgradeSeen = true;
+      return;
+    }
+    this.responseKeepAlive = head.keepAlive;
+    if (!ex.onHead(head)) {
+      // The exchange failed on this head (limits, redirects): it no longer owns the connection.
+      if (this.ex === ex) {
+        this.ex = null;
+        ex.conn = null;
+        this.destroy();
+      }
+      this.parser.pause();
+    }
+  }
+
+  onBody(chunk: Buffer): void {
+    const ex = this.ex;
+    if (ex === null) return;
+    if (!ex.onBody(chunk)) this.pauseReading();
+  }
+
+  onComplete(trailers: string[] | null): void {
+    if (this.informational) {
+      this.informational = false;
+      return;
+    }
+    if (this.ex === null || this.upgradeSeen) return;
+    this.messageDone = true;
+    this.trailers = trailers;
+    // Stop here: the exchange is finished outside the parser's loop.
+    this.parser.pause();
+  }
+
+  /** The response ended: back to the pool (before the exchange resolves) or closed. */
+  private complete(extraBytes: boolean): void {
+    const ex = this.ex!;
+    this.ex = null;
+    ex.conn = null;
+    this.messageDone = false;
+    this.served++;
+    const trailers = this.trailers;
+    this.trailers = null;
+    if (!extraBytes && this.responseKeepAlive && ex.requestSent && ex.keepalive !== -1 && !this.eof) {
+      this.keepaliveMs = ex.keepalive;
+      this.paused = false;
+      this.leftover = null;
+      this.pool.release(this);
+    } else {
+      this.destroy();
+    }
+    ex.onComplete(trailers);
+  }
+
+  pauseReading(): void {
+    if (this.paused || this.state === CLOSED) return;
+    this.paused = true;
+    this.parser.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.paused || this.state === CLOSED) return;
+    this.paused = false;
+    this.lastActivity = performance.now();
+    this.parser.resume();
+    const rest = this.leftover;
+    if (rest !== null) {
+      this.leftover = null;
+      this.feed(rest);
+      if (this.state === CLOSED || this.paused) return;
+    }
+    if (this.eof) {
+      this.handleEof();
+      return;
+    }
+    this.socket!.resume();
+  }
+
+  private protocolError(err: ParseErrorShape): void {
+    this.failExchange(new ClientError(ERR_PROTOCOL, `invalid response: ${err.reason} (${err.code} at byte ${err.offset})`, err, err.code));
+  }
+
+  private onEnd(): void {
+    this.eof = true;
+    if (this.paused && this.leftover !== null) return; // handled once the consumer catches up
+    this.handleEof();
+  }
+
+  private handleEof(): void {
+    const ex = this.ex;
+    if (ex === null || this.state !== BUSY) {
+      this.destroy();
+      return;
+    }
+    if (!ex.responseStarted) {
+      this.failExchange(new ClientError(ERR_PREMATURE_CLOSE, 'connection closed before a response arrived'));
+      return;
+    }
+    const err = this.parser.finish();
+    if ((this.state as number) === CLOSED) return;
+    if (this.messageDone) {
+      this.complete(false);
+      return;
+    }
+    if (err) {
+      this.failExchange(new ClientError(ERR_PREMATURE_CLOSE, `connection closed mid-response: ${err.reason}`, err, err.code));
+    } else {
+      this.failExchange(new ClientError(ERR_PREMATURE_CLOSE, 'connection closed mid-response'));
+    }
+  }
+
+  private onError(err: Error): void {
+    if (this.state === CONNECTING) {
+      this.connectFailed(toClientError(err, ERR_SOCKET));
+      return;
+    }
+    this.failExchange(toClientError(err, ERR_SOCKET));
+  }
+
+  private onClose(): void {
+    if (this.state === CONNECTING) {
+      this.connectFailed(new ClientError(ERR_PREMATURE_CLOSE, 'connection closed while connecting'));
+      return;
+    }
+    if (this.ex !== null) this.failExchange(new ClientError(ERR_PREMATURE_CLOSE, 'connection closed before the response completed'));
+    else this.destroy();
+  }
+
+  /** Fails (or, once, retries on a fresh connection) the current exchange and closes. */
+  failExchange(err: Error & { code: string }, allowRetry = true): void {
+    const ex = this.ex;
+    this.ex = null;
+    this.destroy();
+    if (ex === null) return;
+    ex.conn = null;
+    if (allowRetry && this.reused && !ex.responseStarted && ex.retryable()) {
+      ex.retried = true;
+      this.pool.retry(ex);
+    } else {
+      ex.fail(err);
+    }
+  }
+
+  /** The exchange gave up the connection (timeout, abort, limit): close it. */
+  drop(ex: Exchange): void {
+    if (this.ex === ex) this.ex = null;
+    this.destroy();
+  }
+
+  /** Closes the socket; bookkeeping is synchronous so the pool can reuse the slot at once. */
+  destroy(): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.parser.pause();
+    this.leftover = null;
+    this.pool.remove(this);
+    this.socket?.destroy();
+    this.tunnel?.destroy();
+    this.onDrain();
+  }
+
+  // ---- timers ----
+
+  /** Goes idle in the pool: unreferenced so an idle pool never keeps the process alive. */
+  makeIdle(now: number): void {
+    this.state = IDLE;
+    this.idleSince = now;
+    if (this.referenced) {
+      this.socket!.unref();
+      this.referenced = false;
+    }
+  }
+
+  /** Is the idle socket still usable (not ended or destroyed by the peer)? */
+  alive(): boolean {
+    const s = this.socket;
+    return this.state === IDLE && s !== null && !this.eof && !s.destroyed && s.writable && s.readable;
+  }
+
+  tick(now: number): void {
+    const state = this.state;
+    if (state === BUSY) {
+      const ex = this.ex;
+      if (ex === null) return;
+      if (now >= ex.deadline) ex.abort(new ClientError(ERR_TIMEOUT, 'request timed out'));
+      else if (!this.paused && ex.idleTimeout > 0 && now - this.lastActivity >= ex.idleTimeout) {
+        ex.abort(new ClientError(ERR_IDLE_TIMEOUT, `no data received for ${ex.idleTimeout} ms`));
+      }
+    } else if (state === IDLE) {
+      if (now - this.idleSince >= this.keepaliveMs) this.destroy();
+    } else if (state === CONNECTING) {
+      if (now >= this.connectDeadline) this.connectFailed(new ClientError(ERR_CONNECT_TIMEOUT, 'connect timed out'));
+    }
+  }
+}
