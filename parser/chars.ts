@@ -26,11 +26,10 @@ export const TOKEN = table((c) => isAlnum(c) || TCHAR_PUNCT.includes(String.from
 export const FIELD_VALUE = table((c) => c === HTAB || (c >= 0x20 && c !== 0x7f));
 
 /**
- * request-target bytes (RFC 9112 3.2, RFC 3986 2): visible ASCII. No whitespace, no
- * control bytes, no DEL; obs-text (0x80-0xFF) is accepted as sent because clients put
- * raw UTF-8 in paths.
+ * request-target bytes (RFC 9112 3.2, RFC 3986 2): visible ASCII only. No whitespace,
+ * control bytes, DEL or raw non-ASCII (clients must percent-encode UTF-8).
  */
-export const TARGET = table((c) => c > 0x20 && c !== 0x7f);
+export const TARGET = table((c) => c > 0x20 && c < 0x7f);
 
 /** RFC 9110 5.6.4 qdtext (inside a quoted-string, besides quoted-pair). */
 export const QDTEXT = table((c) => c === HTAB || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80);

@@ -10,7 +10,7 @@ import {
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
   E_START_LINE_TOO_LONG, E_TE_CHUNKED_TWICE, E_TE_SYNTAX, E_TOO_MANY_HEADERS, E_VERSION, E_VERSION_UNSUPPORTED,
 } from './errors.ts';
-import { FAILED, LineScan } from './scan.ts';
+import { FAILED, INCOMPLETE, LineScan } from './scan.ts';
 import { scanFieldLine, classifyField, F_CONNECTION, F_CONTENT_LENGTH, F_OTHER, F_TRANSFER_ENCODING, F_UPGRADE } from './headers.ts';
 import { scanChunkLine } from './chunked.ts';
 import { fieldName } from './names.ts';
@@ -503,27 +503,28 @@ export abstract class MessageParser<H extends MessageHead> {
 
   // --- helpers for subclasses --------------------------------------------------
 
-  /** Checks "HTTP/" DIGIT "." DIGIT at buf[i]; records the version. Returns 0 or an error id. */
-  protected scanVersion(buf: Buffer, i: number): number {
-    if (buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 || buf[i + 4] !== 47) return E_VERSION;
-    const major = buf[i + 5] - 48;
-    const minor = buf[i + 7] - 48;
-    if (major < 0 || major > 9 || buf[i + 6] !== 46 || minor < 0 || minor > 9) return E_VERSION;
-    // RFC 9110 2.5: a 1.x recipient treats any 1.y as 1.x; other majors are not this protocol.
-    if (major !== 1) return E_VERSION_UNSUPPORTED;
-    this.versionMajor = major;
-    this.versionMinor = minor;
-    return 0;
-  }
-
-  /** For a version not yet fully received: the index of the first byte that cannot start "HTTP/" DIGIT "." DIGIT, or -1. */
-  protected badVersionPrefix(buf: Buffer, i: number, end: number): number {
+  /**
+   * Scans HTTP-version ("HTTP/" DIGIT "." DIGIT) at buf[i] and records it. Returns 0,
+   * INCOMPLETE (fewer than 8 bytes, all plausible so far) or FAILED at the first bad byte.
+   */
+  protected scanVersion(buf: Buffer, i: number, end: number): number {
+    if (i + 8 <= end && buf[i] === 72 && buf[i + 1] === 84 && buf[i + 2] === 84 && buf[i + 3] === 80 && buf[i + 4] === 47 && buf[i + 6] === 46) {
+      const major = buf[i + 5] - 48;
+      const minor = buf[i + 7] - 48;
+      if (major >= 0 && major <= 9 && minor >= 0 && minor <= 9) {
+        // RFC 9110 2.5: a 1.x recipient treats any 1.y as 1.x; other majors are not this protocol.
+        if (major !== 1) return this.scan.fail(E_VERSION_UNSUPPORTED, i + 5);
+        this.versionMajor = major;
+        this.versionMinor = minor;
+        return 0;
+      }
+    }
     for (let k = 0; k < 8 && i + k < end; k++) {
       const c = buf[i + k];
       const ok = k === 5 || k === 7 ? c >= 48 && c <= 57 : c === VERSION_PREFIX.charCodeAt(k);
-      if (!ok) return i + k;
+      if (!ok) return this.scan.fail(E_VERSION, i + k);
     }
-    return -1;
+    return INCOMPLETE;
   }
 
   /** RFC 9112 9.3: persistence from the version and Connection tokens. */

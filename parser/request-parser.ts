@@ -22,13 +22,10 @@ export class RequestParser extends MessageParser<RequestHead> {
     if (i >= end) return INCOMPLETE;
     if (buf[i] !== SP || i === targetStart) return scan.fail(E_TARGET, i);
     const targetEnd = i++;
-    if (i + 8 >= end) {
-      const bad = this.badVersionPrefix(buf, i, end);
-      return bad === -1 ? INCOMPLETE : scan.fail(E_VERSION, bad);
-    }
-    const err = this.scanVersion(buf, i);
-    if (err !== 0) return scan.fail(err, i);
+    const v = this.scanVersion(buf, i, end);
+    if (v !== 0) return v;
     i += 8;
+    if (i >= end) return INCOMPLETE;
     const c = buf[i];
     if (c !== CR) return scan.fail(c === LF ? E_BARE_LF : E_VERSION, i);
     if (i + 1 >= end) return INCOMPLETE;

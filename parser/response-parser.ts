@@ -25,13 +25,10 @@ export class ResponseParser extends MessageParser<ResponseHead> {
   /** status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 4). */
   protected scanStartLine(buf: Buffer, p: number, end: number): number {
     const scan = this.scan;
-    if (p + 8 >= end) {
-      const bad = this.badVersionPrefix(buf, p, end);
-      return bad === -1 ? INCOMPLETE : scan.fail(E_VERSION, bad);
-    }
-    const err = this.scanVersion(buf, p);
-    if (err !== 0) return scan.fail(err, p);
+    const v = this.scanVersion(buf, p, end);
+    if (v !== 0) return v;
     let i = p + 8;
+    if (i >= end) return INCOMPLETE;
     if (buf[i] !== SP) return scan.fail(E_VERSION, i);
     i++;
     let status = 0;
