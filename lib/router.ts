@@ -18,7 +18,10 @@ export interface NotFoundRoute {
   readonly notFound: Handler;
 }
 
-function route(method: string, path: string, handler: Handler): Route {
+/** A route for any method name (e.g. `route('PROPFIND', '/dav/*', h)`); `*` matches every method. */
+export function route(method: string, path: string, handler: Handler): Route {
+  if (method !== '*' && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new TypeError(`invalid method: ${JSON.stringify(method)}`);
+  method = method === '*' ? '*' : method.toUpperCase();
   if (typeof path !== 'string' || path[0] !== '/') throw new TypeError(`route path must start with "/": ${String(path)}`);
   if (typeof handler !== 'function') throw new TypeError(`route handler for ${method} ${path} must be a function`);
   return { method, path, handler };
@@ -110,14 +113,16 @@ function addRoute(root: Node, r: Route): void {
 }
 
 function register(ep: Endpoint, r: Route, names: string[]): void {
-  if (ep.handlers.has(r.method)) throw new TypeError(`duplicate route ${r.method === '*' ? 'ANY' : r.method} ${r.path}`);
-  ep.handlers.set(r.method, r.handler);
-  ep.paramNames.set(r.method, names.length === 0 ? EMPTY_PARAMS : names.slice());
+  // Keyed by the lower-case method, as requests carry it (Ring style).
+  const key = r.method.toLowerCase();
+  if (ep.handlers.has(key)) throw new TypeError(`duplicate route ${r.method === '*' ? 'ANY' : r.method} ${r.path}`);
+  ep.handlers.set(key, r.handler);
+  ep.paramNames.set(key, names.length === 0 ? EMPTY_PARAMS : names.slice());
   const methods = new Set<string>();
   for (const m of ep.handlers.keys()) {
     if (m === '*') for (const all of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']) methods.add(all);
-    else methods.add(m);
-    if (m === 'GET') methods.add('HEAD');
+    else methods.add(m.toUpperCase());
+    if (m === 'get') methods.add('HEAD');
   }
   methods.add('OPTIONS');
   ep.allow = [...methods].join(', ');
@@ -131,10 +136,10 @@ function safeDecode(s: string): string | null {
   }
 }
 
-/** Picks the handler for `method` at an endpoint: exact, then GET for HEAD, then ANY. */
+/** Picks the handler for `method` (lower-case) at an endpoint: exact, then GET for HEAD, then ANY. */
 function pick(ep: Endpoint, method: string): string | null {
   if (ep.handlers.has(method)) return method;
-  if (method === 'HEAD' && ep.handlers.has('GET')) return 'GET';
+  if (method === 'head' && ep.handlers.has('get')) return 'get';
   if (ep.handlers.has('*')) return '*';
   return null;
 }
@@ -243,9 +248,10 @@ export function routes(...args: unknown[]): Handler {
 
   return function router(req: Request): unknown {
     const uri = req.uri;
-    const method = req.requestMethod.toUpperCase();
+    let method = req.requestMethod;
+    if (method.charCodeAt(0) < 97) method = method.toLowerCase(); // requests carry lower case; tolerate hand-made ones
     if (uri === '*' || uri[0] !== '/') {
-      if (method === 'OPTIONS' && uri === '*' && autoOptions) return { status: 204, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }, body: null };
+      if (method === 'options' && uri === '*' && autoOptions) return { status: 204, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }, body: null };
       return missing !== null ? missing(req) : notFoundResponse();
     }
     m.reset();
@@ -266,7 +272,7 @@ export function routes(...args: unknown[]): Handler {
     }
     if (m.others !== null) {
       const allow = allowOf(m.others);
-      if (method === 'OPTIONS' && autoOptions) return { status: 204, headers: { allow }, body: null };
+      if (method === 'options' && autoOptions) return { status: 204, headers: { allow }, body: null };
       return { status: 405, headers: { allow, 'content-type': textPlain }, body: 'Method Not Allowed' };
     }
     return missing !== null ? missing(req) : notFoundResponse();

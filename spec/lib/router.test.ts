@@ -2,7 +2,7 @@
 // Handlers are called directly with request maps (socket tests: router-socket.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANY, DELETE, GET, POST, PUT, context, notFound, routes } from '../../lib/router.ts';
+import { ANY, DELETE, GET, POST, PUT, context, notFound, route, routes } from '../../lib/router.ts';
 import type { Request, Response } from '../../lib/types.ts';
 import { makeRequest } from './middleware-support.ts';
 
@@ -131,4 +131,14 @@ test('many routes: each of 2000 resolves to its own handler', () => {
     assert.equal((p.params as Record<string, string>).id, `v${i}`);
   }
   assert.equal(call(h, 'get', '/s1000/items').status, 404);
+});
+
+test('route() takes custom methods; upper-case request methods are tolerated', () => {
+  const h = routes(route('PROPFIND', '/dav/*', echo('dav')), GET('/g', echo('g')));
+  assert.equal(call(h, 'propfind', '/dav/a/b').body, 'dav');
+  assert.equal(call(h, 'GET', '/g').body, 'g');
+  const r = call(h, 'get', '/dav/x');
+  assert.equal(r.status, 405);
+  assert.equal(r.headers!.allow, 'PROPFIND, OPTIONS');
+  assert.throws(() => route('BAD METHOD', '/x', echo('x')), /invalid method/);
 });
