@@ -341,6 +341,7 @@ export class PerMessageDeflate {
       this.inChunks = [];
       // Drop further output of this frame instead of buffering it.
       this.inflater?.removeListener('data', onInflateData);
+      this.inflater?.reset();
       return;
     }
     this.inChunks.push(chunk);
@@ -350,10 +351,12 @@ export class PerMessageDeflate {
   _inflateFailed(err: Error): void {
     // A corrupt stream: the flush callback will not come, so answer now.
     const done = this.inDone;
+    const limitErr = this.inError;
     this.inDone = null;
     this.inError = null;
     this.releaseInflater();
-    if (done !== null) done(err, null);
+    // After a limit reset the rest of the frame reads as garbage; report the limit.
+    if (done !== null) done(limitErr ?? err, null);
   }
 
   /** @internal */

@@ -115,9 +115,19 @@ async function feedOnce(bytes: Buffer, options: WebSocketOptions, byteByByte: bo
       if (options.deflate) await tick();
     }
   } else sock.push(bytes);
-  // Let inflation and writes settle.
+  // Let inflation (zlib runs off-thread) and writes settle: wait until nothing changes.
   for (let i = 0; i < 5; i++) await tick();
   if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+  if (options.deflate) {
+    let last = -1;
+    let quiet = 0;
+    for (let i = 0; i < 200 && quiet < 3; i++) {
+      const now = events.length * 1e6 + sock.written.length;
+      quiet = now === last ? quiet + 1 : 0;
+      last = now;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   for (let i = 0; i < 5; i++) await tick();
   const result = { events, frames: decodeFrames(sock.output()), ended: sock.ended };
   ws.terminate();
@@ -132,8 +142,9 @@ async function feedOnce(bytes: Buffer, options: WebSocketOptions, byteByByte: bo
 export async function feed(bytes: Buffer | Buffer[], options: Partial<WebSocketOptions> = {}, settleMs = 0): Promise<FeedResult> {
   const all = Array.isArray(bytes) ? Buffer.concat(bytes) : bytes;
   const opts: WebSocketOptions = { role: 'server', ...options };
-  const whole = await feedOnce(all, opts, false, settleMs);
-  const split = await feedOnce(all, opts, true, settleMs);
+  // Copies: the receiver unmasks socket chunks in place.
+  const whole = await feedOnce(Buffer.from(all), opts, false, settleMs);
+  const split = await feedOnce(Buffer.from(all), opts, true, settleMs);
   assert.deepEqual(split.events, whole.events, 'byte-by-byte events match whole-chunk events');
   assert.deepEqual(split.frames, whole.frames, 'byte-by-byte replies match whole-chunk replies');
   assert.equal(split.ended, whole.ended);
