@@ -82,6 +82,7 @@ export class ParserSlot {
 
 const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
 const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConn = Symbol('httpkit.connection');
 const targetScratch: TargetParts = { uri: null, queryString: null };
@@ -585,7 +586,8 @@ export class Connection implements Timed {
       const stream = bodyless(status) || ex.isHead || length === 0 ? null : fh.createReadStream({ start, end, highWaterMark: 65536 });
       if (stream === null) await fh.close();
       ex.state = READY;
-      ex.response = { status, headers, body: stream ?? null };
+      // No stream (HEAD, empty file): an empty iterable keeps the Content-Length.
+      ex.response = { status, headers, body: stream ?? NO_CHUNKS };
       if (!this.writeResponse(ex)) return;
       this.finishExchange(ex, true);
     } catch (err) {
