@@ -259,7 +259,7 @@ export function routes(...args: unknown[]): Handler {
       const ep = m.endpoint!;
       const names = ep.paramNames.get(m.key!)!;
       if (names.length > 0) {
-        const params: Record<string, string | string[]> = req.params !== undefined ? { ...req.params } : Object.create(null);
+        const params: Record<string, string | string[]> = req.params !== undefined ? { ...req.params } : {}; // names come from the routes, not the client
         for (let i = 0; i < names.length; i++) {
           const raw = m.values[i]!;
           const value = raw.includes('%') ? safeDecode(raw) : raw;
