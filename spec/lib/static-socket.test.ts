@@ -42,9 +42,8 @@ test('GET streams the file with Content-Length and headers', { timeout: 5000 }, 
   assert.equal(header(h, 'etag'), header(await request(server.port, 'GET', '/hello.txt'), 'etag'));
 });
 
-// RFC 9110 section 9.3.2: HEAD should carry the Content-Length a GET would. The
-// server's file-body path currently sends 0 for HEAD (lib/connection.ts sendFile).
-test('HEAD of a file carries the GET Content-Length', { timeout: 5000, todo: 'server sends Content-Length: 0 for HEAD of a file body' }, async () => {
+// RFC 9110 section 9.3.2: HEAD carries the Content-Length a GET would.
+test('HEAD of a file carries the GET Content-Length', { timeout: 5000 }, async () => {
   const h = await request(server.port, 'HEAD', '/hello.txt');
   assert.equal(header(h, 'content-length'), '12');
 });
