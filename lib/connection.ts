@@ -184,16 +184,17 @@ export class Connection implements Timed {
         const rest = buf.length - n;
         this.inMessage = rest > 0;
         this.msgStart = this.ctx.wheel.now;
-        const upgraded = p.upgraded;
-        if (!upgraded) p.resume();
-        this.dispatch();
-        if (this.closed) return;
-        if (upgraded) {
-          // The socket may change hands: read nothing more until the handler decides.
-          this.pauseReading(rest > 0 ? buf.subarray(n) : null);
+        if (p.upgraded) {
+          // The socket may change hands: read nothing more until the handler decides
+          // (takeOverSocket gets the leftover bytes; a normal answer resumes HTTP).
           this.inMessage = false;
+          this.pauseReading(rest > 0 ? buf.subarray(n) : null);
+          this.dispatch();
           return;
         }
+        p.resume();
+        this.dispatch();
+        if (this.closed) return;
         if (rest === 0) return;
         buf = buf.subarray(n);
         if (this.closing) return; // a Connection: close request: ignore what follows
@@ -817,6 +818,9 @@ export class Connection implements Timed {
     const socket = this.socket;
     socket.off('data', onSocketData);
     socket.off('end', onSocketEnd);
+    // The server listens half-open; the new owner gets the usual behaviour: FIN answers FIN.
+    socket.allowHalfOpen = false;
+    socket.on('end', endOnEnd);
     if (this.waitingDrain) socket.off('drain', onSocketDrain);
     this.ctx.wheel.remove(this);
     const head = this.leftover ?? Buffer.alloc(0);
@@ -848,6 +852,9 @@ function onSocketDrain(this: Socket): void {
   const conn = connOf(this);
   conn.waitingDrain = false;
   conn.resumeReading();
+}
+function endOnEnd(this: Socket): void {
+  this.end();
 }
 function flushTick(conn: Connection): void {
   conn.flushQueued = false;

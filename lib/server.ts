@@ -102,7 +102,6 @@ export class Server {
       timer = setTimeout(() => {
         for (const conn of [...ctx.connections]) conn.socket.destroy();
       }, timeout);
-      timer.unref();
       check();
     });
     return this.#stopped;
