@@ -53,6 +53,8 @@ export abstract class MessageParser<H extends MessageHead> {
   protected readonly maxChunkLine: number;
   protected readonly scan = new LineScan();
 
+  /** Status for an over-long start line: 414 for a request-line; a status-line is just a bad response (400). */
+  protected startLineTooLongStatus = 414;
   protected state = S_START;
   /** Absolute offset of the next byte execute() will see. */
   private offset = 0;
@@ -275,11 +277,13 @@ export abstract class MessageParser<H extends MessageHead> {
   private failed(base: number, len: number): number {
     let id = this.scan.error;
     if (id === E_OBS_FOLD && this.state === S_FIELD_LINE && this.headerCount === 0) id = E_LEADING_WS;
-    this.error = makeError(id, this.bufBase + this.scan.errorAt);
+    this.error = makeError(id, this.bufBase + this.scan.errorAt, id === E_START_LINE_TOO_LONG ? this.startLineTooLongStatus : 0);
     return this.stopAt(base, len);
   }
 
   private stopAt(base: number, len: number): number {
+    this.stash = null;
+    this.stashLen = 0;
     const at = (this.error as ParseError).offset - base;
     const p = at < 0 ? 0 : at >= len ? len - 1 : at;
     this.offset = base + p;
@@ -296,52 +300,59 @@ export abstract class MessageParser<H extends MessageHead> {
       if (next >= 0) return next;
       if (next === FAILED) return -1;
       // Incomplete: keep the partial line, within its limit.
-      if (this.lineTooLong(len - p, p)) return -1;
+      if (this.lineTooLong(data, p, len - p)) return -1;
       this.stashBase = base + p;
       this.stashAppend(data, p, len);
       return len;
     }
+    // The line started in an earlier execute(): complete it in the stash.
     const lf = data.indexOf(LF, p);
     const to = lf === -1 ? len : lf + 1;
     this.bufBase = this.stashBase;
-    if (this.lineTooLong(this.stashLen + (to - p) - (lf === -1 ? 0 : 1), 0)) return -1;
     this.stashAppend(data, p, to);
     const stash = this.stash as Buffer;
     const stashLen = this.stashLen;
-    if (lf === -1) {
-      // Still partial: scan what we have so a bad byte is reported now, not at the line end.
-      return this.scanLine(stash, 0, stashLen) === FAILED ? -1 : len;
-    }
-    this.stashLen = 0;
     const next = this.scanLine(stash, 0, stashLen);
     if (next === FAILED) return -1;
-    if (next !== stashLen) {
-      // A complete line must be consumed exactly; anything else is a stray LF.
-      this.scan.fail(E_BARE_LF, stashLen - 1);
-      return -1;
+    if (next === INCOMPLETE) {
+      if (lf !== -1) {
+        this.scan.fail(E_BARE_LF, stashLen - 1); // scanners never stop short of a complete line; defensive
+        return -1;
+      }
+      return this.lineTooLong(stash, 0, stashLen) ? -1 : len;
     }
+    this.stashLen = 0;
     return to;
   }
 
-  /** Limit check for a line of which `n` bytes (excluding a final LF) are known; start is its index in the current buffer. */
-  private lineTooLong(n: number, start: number): boolean {
-    let limit: number;
+  /**
+   * Limit check for the first `n` bytes (no LF among them) of an incomplete line at
+   * buf[start]. Fails at the first byte past the limit, the same byte the complete-line
+   * checks in scanLine/applyFieldLine name, so every split reports the same offset.
+   */
+  private lineTooLong(buf: Buffer, start: number, n: number): boolean {
+    let max: number;
     let id: number;
     switch (this.state) {
       case S_START_LINE:
-        limit = this.maxStartLine + 1;
+        max = this.maxStartLine;
         id = E_START_LINE_TOO_LONG;
         break;
       case S_CHUNK_SIZE:
-        limit = this.maxChunkLine + 1;
+        max = this.maxChunkLine;
         id = E_CHUNK_LINE_TOO_LONG;
         break;
       default:
-        limit = this.maxHeaderSize - this.headerBytes + 1;
+        // Field lines count their CRLF against the section budget.
+        max = this.maxHeaderSize - this.headerBytes;
         id = E_HEADER_OVERFLOW;
+        if (n <= max) return false;
+        this.scan.fail(id, start + max);
+        return true;
     }
-    if (n <= limit) return false;
-    this.scan.fail(id, start + limit);
+    // Start and chunk lines: the limit excludes the CRLF, so a CR right at the limit is fine.
+    if (n <= max || (n === max + 1 && buf[start + max] === CR)) return false;
+    this.scan.fail(id, start + max);
     return true;
   }
 
@@ -402,8 +413,9 @@ export abstract class MessageParser<H extends MessageHead> {
       }
       return this.headDone() === FAILED ? FAILED : next;
     }
+    const budget = this.maxHeaderSize - this.headerBytes;
+    if (next - p > budget) return scan.fail(E_HEADER_OVERFLOW, p + budget);
     this.headerBytes += next - p;
-    if (this.headerBytes > this.maxHeaderSize) return scan.fail(E_HEADER_OVERFLOW, p);
     if (++this.headerCount > this.maxHeaders) return scan.fail(E_TOO_MANY_HEADERS, p);
     const name = fieldName(buf, p, nameEnd);
     const value = latin1(buf, scan.valueStart, scan.valueEnd);

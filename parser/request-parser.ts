@@ -2,7 +2,7 @@
 import type { RequestHead } from './types.ts';
 import { CR, LF, SP, TOKEN, TARGET, latin1 } from './chars.ts';
 import { E_BARE_CR, E_BARE_LF, E_METHOD, E_TARGET, E_TE_NOT_CHUNKED_FINAL, E_TE_UNKNOWN, E_VERSION } from './errors.ts';
-import { INCOMPLETE } from './scan.ts';
+import { FAILED, INCOMPLETE } from './scan.ts';
 import { MessageParser, S_BODY_LENGTH, S_CHUNK_SIZE, S_CLOSED, S_MSG_DONE, S_START } from './message-parser.ts';
 
 export class RequestParser extends MessageParser<RequestHead> {
@@ -23,6 +23,14 @@ export class RequestParser extends MessageParser<RequestHead> {
     if (buf[i] !== SP || i === targetStart) return scan.fail(E_TARGET, i);
     const targetEnd = i++;
     const v = this.scanVersion(buf, i, end);
+    if (v === FAILED && scan.error === E_VERSION) {
+      // "GET /a b HTTP/1.1" is a space in the target, not a bad version: decide once a
+      // SP or the line end shows up, so every split of the input gets the same answer.
+      const badAt = scan.errorAt;
+      const k = nextDelimiter(buf, i, end);
+      if (k === -1) return INCOMPLETE;
+      return buf[k] === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
+    }
     if (v !== 0) return v;
     i += 8;
     if (i >= end) return INCOMPLETE;
@@ -94,3 +102,12 @@ function methodName(buf: Buffer, start: number, end: number): string {
   return latin1(buf, start, end);
 }
 
+
+/** Index of the first SP, CR or LF at or after i, or -1. */
+function nextDelimiter(buf: Buffer, i: number, end: number): number {
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c === SP || c === CR || c === LF) return i;
+  }
+  return -1;
+}

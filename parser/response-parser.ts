@@ -15,6 +15,7 @@ export class ResponseParser extends MessageParser<ResponseHead> {
 
   constructor(callbacks: ParserCallbacks<ResponseHead>, limits?: ParserLimits) {
     super(callbacks, limits);
+    this.startLineTooLongStatus = 400;
   }
 
   override reset(): void {

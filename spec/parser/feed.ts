@@ -14,6 +14,10 @@ export interface Outcome {
   messages: Message[];
   error: { code: string; offset: number; status: number } | null;
   upgraded: boolean;
+  /** How many upgrades the parser stopped for. */
+  upgrades: number;
+  /** Total bytes consumed when each pause took effect (pauseOn). */
+  pausedAt: number[];
   /** Bytes consumed in total (-1 after an error: how much of the failing piece counts is split-dependent). */
   consumed: number;
 }
@@ -24,9 +28,14 @@ export interface FeedOptions {
   limits?: ParserLimits;
   /** Call finish() after the bytes (peer closed). Default false. */
   eof?: boolean;
+  /** Call pause() from this callback every time; the driver records where execute() stopped, resumes and re-feeds the rest. */
+  pauseOn?: 'head' | 'body' | 'complete';
+  /** On an upgrade, decline it (resume()) and keep feeding HTTP. */
+  declineUpgrade?: boolean;
 }
 
 type Kind = 'request' | 'response';
+const EMPTY = Buffer.alloc(0);
 
 function run(kind: Kind, buf: Buffer, splits: number[], opts: FeedOptions): Outcome {
   const messages: Message[] = [];
@@ -37,39 +46,70 @@ function run(kind: Kind, buf: Buffer, splits: number[], opts: FeedOptions): Outc
       assert.equal(head, null, 'onHead twice without onComplete');
       head = h as Message['head'];
       body = [];
+      if (opts.pauseOn === 'head') parser.pause();
     },
     onBody(chunk: Buffer) {
       assert.notEqual(head, null, 'onBody outside a message');
       assert.ok(chunk.length > 0, 'empty onBody');
+      assert.equal(chunk.buffer, buf.buffer, 'body chunk is not a view of the input');
       body.push(Buffer.from(chunk));
+      if (opts.pauseOn === 'body') parser.pause();
     },
     onComplete(trailers: string[] | null) {
       assert.notEqual(head, null, 'onComplete without onHead');
       messages.push({ head: head as Message['head'], body: Buffer.concat(body).toString('latin1'), trailers });
       head = null;
+      if (opts.pauseOn === 'complete') parser.pause();
     },
   };
   const parser = kind === 'request' ? new RequestParser(callbacks, opts.limits) : new ResponseParser(callbacks, opts.limits);
   if (parser instanceof ResponseParser && opts.method) parser.requestMethod = opts.method;
   let consumed = 0;
   let from = 0;
+  let stopped = false;
+  const pausedAt: number[] = [];
+  let upgrades = 0;
+  const execute = (piece: Buffer): void => {
+    for (;;) {
+      const n = parser.execute(piece);
+      consumed += n;
+      if (parser.paused) {
+        pausedAt.push(consumed);
+        parser.resume();
+        piece = piece.subarray(n);
+        continue; // an empty rest still flushes a completion pending behind the pause
+      }
+      if (parser.upgraded && opts.declineUpgrade) {
+        upgrades++;
+        parser.resume();
+        piece = piece.subarray(n);
+        if (piece.length === 0) return;
+        continue;
+      }
+      if (n < piece.length) {
+        assert.ok(parser.error !== null || parser.upgraded, 'execute stopped early without error, pause or upgrade');
+        stopped = true;
+      }
+      if (parser.upgraded) upgrades++;
+      return;
+    }
+  };
   for (const to of [...splits, buf.length]) {
     if (to <= from) continue;
-    const piece = buf.subarray(from, to);
-    const n = parser.execute(piece);
-    consumed += n;
-    if (n < piece.length) {
-      assert.ok(parser.error !== null || parser.upgraded, 'execute stopped early without error or upgrade');
-      break;
-    }
+    execute(buf.subarray(from, to));
+    if (stopped || parser.error !== null || (parser.upgraded && !opts.declineUpgrade)) break;
     from = to;
   }
+  if (parser.error === null && !parser.upgraded) execute(EMPTY);
   if (opts.eof && parser.error === null && !parser.upgraded) parser.finish();
   const e = parser.error;
   return {
     messages,
     error: e === null ? null : { code: e.code, offset: e.offset, status: e.status },
     upgraded: parser.upgraded,
+    upgrades,
+    // Pauses after body chunks depend on how the bytes were split; after heads and messages they must not.
+    pausedAt: opts.pauseOn === 'body' ? [pausedAt.length > 0 ? 1 : 0] : pausedAt,
     consumed: e === null ? consumed : -1,
   };
 }
