@@ -103,10 +103,11 @@ export class Client implements Ticking {
 
   /** A connection closed somewhere: let a starved pool open one. */
   wake(): void {
-    if (this.starved.size === 0 || this.total >= this.maxConnections) return;
-    const pool = this.starved.values().next().value as Pool;
-    this.starved.delete(pool);
-    pool.grow();
+    while (this.starved.size > 0 && this.total < this.maxConnections) {
+      const pool = this.starved.values().next().value as Pool;
+      this.starved.delete(pool);
+      pool.grow();
+    }
   }
 
   tick(now: number): boolean {

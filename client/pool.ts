@@ -152,6 +152,11 @@ export class Pool {
       conn.assign(next);
       return;
     }
+    if (this.client.starved.size > 0) {
+      // Another origin waits for a slot under maxConnections: give it this one.
+      conn.destroy();
+      return;
+    }
     conn.makeIdle(performance.now());
     this.idle.push(conn);
   }
