@@ -1,0 +1,157 @@
+// Hello-world req/s: httpkit vs node:http (and nginx, one worker, if installed), in one run.
+// wrk on one core, each server alone on the other (taskset). Keep-alive, 50 connections,
+// then pipelined at depth 16. Prints req/s and the ratios.
+//   npm run bench -- server            (DURATION=5 seconds per run, CONNECTIONS=50)
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const duration = Number(process.env.DURATION ?? 5);
+const connections = Number(process.env.CONNECTIONS ?? 50);
+const SERVER_CPU = process.env.SERVER_CPU ?? '0';
+const LOAD_CPU = process.env.LOAD_CPU ?? '1';
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!have('wrk')) {
+  console.error('bench/server needs wrk (Debian: apt-get install wrk)');
+  process.exit(1);
+}
+const pin = have('taskset');
+const taskset = (cpu: string, cmd: string[]): string[] => (pin ? ['taskset', '-c', cpu, ...cmd] : cmd);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface Target {
+  name: string;
+  proc: ChildProcess;
+  port: number;
+  cleanup?: () => void;
+}
+
+function startNode(kind: string): Promise<Target> {
+  const cmd = taskset(SERVER_CPU, [process.execPath, '--import', 'tsx', join(here, 'target.ts'), kind]);
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve({ name: kind, proc, port: Number(m[1]) });
+    });
+    proc.on('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+}
+
+async function startNginx(): Promise<Target | null> {
+  if (!have('nginx')) return null;
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'httpkit-nginx-'));
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `
+worker_processes 1;
+daemon off;
+master_process off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log crit;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir};
+  proxy_temp_path ${dir};
+  fastcgi_temp_path ${dir};
+  uwsgi_temp_path ${dir};
+  scgi_temp_path ${dir};
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:${port};
+    location / { default_type text/plain; return 200 'hello world'; }
+  }
+}
+`);
+  const cmd = taskset(SERVER_CPU, ['nginx', '-p', dir, '-c', conf]);
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Wait until it accepts.
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
+      return { name: 'nginx', proc, port, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    } catch {
+      /* not yet */
+    }
+  }
+  proc.kill();
+  rmSync(dir, { recursive: true, force: true });
+  console.error('nginx did not start; skipping it');
+  return null;
+}
+
+function wrk(port: number, seconds: number, script?: string): Promise<number> {
+  const args = ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
+  if (script) args.push('-s', script);
+  args.push(`http://127.0.0.1:${port}/`);
+  const cmd = taskset(LOAD_CPU, args);
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', () => {
+      const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: ([^\n]+)/.exec(out);
+      if (errors) console.error(`  wrk reported: ${errors[0]}`);
+      if (m) resolve(Number(m[1]));
+      else reject(new Error('wrk output without Requests/sec:\n' + out));
+    });
+  });
+}
+
+async function measure(t: Target, script?: string): Promise<number> {
+  await wrk(t.port, 1, script); // warm-up (JIT, connection setup)
+  return wrk(t.port, duration, script);
+}
+
+const pipeline = join(here, 'pipeline.lua');
+const results: Record<string, { keepAlive: number; pipelined: number }> = {};
+const kinds = ['httpkit', 'node', 'nginx'];
+console.log(`bench/server: wrk -t1 -c${connections} -d${duration}s, hello world; server on cpu ${SERVER_CPU}, wrk on cpu ${LOAD_CPU}${pin ? '' : ' (taskset missing: not pinned)'}`);
+for (const kind of kinds) {
+  const t = kind === 'nginx' ? await startNginx() : await startNode(kind);
+  if (t === null) continue;
+  try {
+    const keepAlive = await measure(t);
+    const pipelined = await measure(t, pipeline);
+    results[kind] = { keepAlive, pipelined };
+    console.log(`${kind.padEnd(8)} keep-alive ${Math.round(keepAlive).toLocaleString('en').padStart(10)} req/s   pipelined x16 ${Math.round(pipelined).toLocaleString('en').padStart(11)} req/s`);
+  } finally {
+    t.proc.kill('SIGKILL');
+    t.cleanup?.();
+  }
+}
+const h = results.httpkit!;
+const n = results.node!;
+console.log('');
+console.log(`httpkit / node:http   keep-alive ${(h.keepAlive / n.keepAlive).toFixed(2)}x   pipelined x16 ${(h.pipelined / n.pipelined).toFixed(2)}x   (targets: >= 1.5x, >= 4x)`);
+if (results.nginx) {
+  const x = results.nginx;
+  console.log(`httpkit / nginx       keep-alive ${(h.keepAlive / x.keepAlive).toFixed(2)}x   pipelined x16 ${(h.pipelined / x.pipelined).toFixed(2)}x`);
+}
