@@ -155,8 +155,9 @@ export class Connection {
 
   private connectFailed(err: Error & { code: string }): void {
     if (this.state !== CONNECTING) return;
-    this.destroy();
+    // Fail the waiting exchange first, so closing does not open a replacement for it.
     this.pool.connectFailed(this, err);
+    this.destroy();
   }
 
   // ---- sending ----

@@ -114,8 +114,8 @@ export class Pool {
       conn.connect(connectTimeout);
     } catch (err) {
       // Synchronous failures (bad TLS options): fail like a refused connection.
-      conn.destroy();
       this.connectFailed(conn, toClientError(err, ERR_SOCKET));
+      conn.destroy();
       return null;
     }
     return conn;
