@@ -1,0 +1,149 @@
+// Memory per idle keep-alive connection: N connections (default 10,000), each sent one
+// request and got its answer, then left open. Server RSS and heap growth per connection,
+// httpkit vs node:http in the same run. Then p99 latency of a loaded httpkit server
+// with those connections open vs none (wrk, pinned to the other core).
+//   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5)
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.CONNECTIONS ?? 10_000);
+const duration = Number(process.env.DURATION ?? 5);
+
+// 2 fds per connection across the two processes: raise the descriptor limit first.
+if (process.env.HTTPKIT_BENCH_ULIMIT !== '1') {
+  const r = spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bash',
+    process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, HTTPKIT_BENCH_ULIMIT: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const pin = have('taskset');
+const taskset = (cpu: string, cmd: string[]): string[] => (pin ? ['taskset', '-c', cpu, ...cmd] : cmd);
+
+interface Target {
+  proc: ChildProcess;
+  port: number;
+  mem(): Promise<{ rss: number; heap: number }>;
+}
+
+function start(kind: string): Promise<Target> {
+  const cmd = taskset('0', [process.execPath, '--expose-gc', '--import', 'tsx', join(here, 'target.ts'), kind]);
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout! });
+  const waiting: Array<(l: string) => void> = [];
+  lines.on('line', (l) => waiting.shift()?.(l));
+  const next = (): Promise<string> => new Promise((r) => waiting.push(r));
+  return next().then((first) => ({
+    proc,
+    port: Number(/port (\d+)/.exec(first)![1]),
+    async mem() {
+      proc.stdin!.write('mem\n');
+      const l = await next();
+      return JSON.parse(l.slice(4));
+    },
+  }));
+}
+
+/** Open `n` connections, each doing one request; resolves with the open sockets. */
+async function openIdle(port: number, n: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  const req = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
+  const one = (): Promise<void> => new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    let got = '';
+    s.setEncoding('latin1');
+    s.once('connect', () => s.write(req));
+    s.on('data', function onData(d: string) {
+      got += d;
+      if (got.endsWith('hello world')) {
+        s.off('data', onData);
+        sockets.push(s);
+        resolve();
+      }
+    });
+    s.once('error', reject);
+    s.once('close', () => reject(new Error('closed early')));
+  });
+  const batch = 200;
+  for (let i = 0; i < n; i += batch) {
+    const k = Math.min(batch, n - i);
+    await Promise.all(Array.from({ length: k }, one));
+  }
+  for (const s of sockets) s.removeAllListeners('close');
+  return sockets;
+}
+
+function closeAll(sockets: Socket[]): void {
+  for (const s of sockets) s.destroy();
+}
+
+async function perConnection(kind: string): Promise<{ rss: number; heap: number }> {
+  const t = await start(kind);
+  try {
+    // Warm the code path once so JIT and lazy setup are not counted.
+    const warm = await openIdle(t.port, 200);
+    closeAll(warm);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = await t.mem();
+    const sockets = await openIdle(t.port, N);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await t.mem();
+    closeAll(sockets);
+    return { rss: (after.rss - before.rss) / N, heap: (after.heap - before.heap) / N };
+  } finally {
+    t.proc.kill('SIGKILL');
+  }
+}
+
+function wrkP99(port: number): Promise<{ rps: number; p99: number }> {
+  const cmd = taskset('1', ['wrk', '-t1', '-c50', `-d${duration}s`, '--latency', `http://127.0.0.1:${port}/`]);
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', () => {
+      const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+      const r = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      if (!m || !r) return reject(new Error('unexpected wrk output:\n' + out));
+      const scale = m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1;
+      resolve({ rps: Number(r[1]), p99: Number(m[1]) * scale });
+    });
+  });
+}
+
+const kb = (b: number): string => (b / 1024).toFixed(2) + ' KB';
+console.log(`bench/memory: ${N.toLocaleString('en')} idle keep-alive connections, one request each`);
+const h = await perConnection('httpkit');
+console.log(`httpkit    RSS ${kb(h.rss).padStart(9)} / conn   heap ${kb(h.heap).padStart(9)} / conn`);
+const n = await perConnection('node');
+console.log(`node:http  RSS ${kb(n.rss).padStart(9)} / conn   heap ${kb(n.heap).padStart(9)} / conn`);
+console.log(`httpkit / node:http   RSS ${(h.rss / n.rss).toFixed(2)}x (target <= 0.5x)   heap ${(h.heap / n.heap).toFixed(2)}x (target: <= 1.5 KB/conn)`);
+
+if (have('wrk')) {
+  const t = await start('httpkit');
+  try {
+    await wrkP99(t.port).catch(() => null); // warm-up
+    const quiet = await wrkP99(t.port);
+    const sockets = await openIdle(t.port, N);
+    const loaded = await wrkP99(t.port);
+    closeAll(sockets);
+    console.log(`httpkit p99 under load: ${quiet.p99.toFixed(2)} ms with no idle connections, ${loaded.p99.toFixed(2)} ms with ${N.toLocaleString('en')} open -> ${(loaded.p99 / quiet.p99).toFixed(2)}x (target <= 1.2x); req/s ${Math.round(quiet.rps)} vs ${Math.round(loaded.rps)}`);
+  } finally {
+    t.proc.kill('SIGKILL');
+  }
+}
+process.exit(0);
