@@ -2,6 +2,7 @@
 // lines with setCookie(), and turn a response's `cookies` map into Set-Cookie lines.
 import type { Handler, Request, Response } from '../types.ts';
 import { isResponseMap, mapResult, toResponse } from './result.ts';
+import { newParamMap } from './urlencoded.ts';
 
 /** Set-Cookie attributes (RFC 6265 section 4.1, plus Partitioned). */
 export interface CookieAttributes {
@@ -99,12 +100,12 @@ export interface ParseCookieOptions {
 }
 
 /**
- * Parses a Cookie header (`a=1; b="2"`) into a null-prototype map. The first
+ * Parses a Cookie header (`a=1; b="2"`) into a map without inherited keys. The first
  * occurrence of a name wins (browsers send the most specific first); pairs without
  * `=` and invalid names are skipped; surrounding DQUOTEs are removed.
  */
 export function parseCookies(header: string | null | undefined, options: ParseCookieOptions = {}): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out = newParamMap() as Record<string, string>;
   if (!header) return out;
   const decode = options.decode ?? true;
   let start = 0;

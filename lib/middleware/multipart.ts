@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Handler, Request } from '../types.ts';
 import { MultipartError, MultipartParser, boundaryOf, type RawPart } from './multipart-parser.ts';
 import { errorResponse, isResponseMap } from './result.ts';
-import { charsetOf, mediaTypeOf, type ParamMap } from './urlencoded.ts';
+import { charsetOf, mediaTypeOf, newParamMap } from './urlencoded.ts';
 import { UploadedFile } from './upload.ts';
 
 export { UploadedFile } from './upload.ts';
@@ -82,7 +82,7 @@ async function handleMultipart(handler: Handler, req: Request, contentType: stri
   try {
     const params = await buildParams(body, parts, limits, tempFiles);
     req.multipartParams = params;
-    const merged: ParamMap = Object.create(null);
+    const merged = newParamMap();
     for (const key of Object.keys(params)) {
       const v = params[key]!;
       if (typeof v === 'string') merged[key] = v;
@@ -119,7 +119,7 @@ async function buildParams(body: Buffer, parts: RawPart[], limits: Limits, tempF
   // A `_charset_` field names the charset of fields without their own (RFC 7578 section 4.6).
   let defaultCharset = limits.encoding;
   for (const p of parts) if (p.filename === null && p.name === '_charset_') defaultCharset = body.toString('latin1', p.start, p.end).trim().toLowerCase();
-  const params: Record<string, MultipartValue> = Object.create(null);
+  const params = newParamMap() as unknown as Record<string, MultipartValue>;
   for (const p of parts) {
     let value: string | UploadedFile;
     if (p.filename === null) {

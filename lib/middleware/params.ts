@@ -2,7 +2,7 @@
 // req.params (query, then form, then params already there such as path params).
 import type { Handler, Request } from '../types.ts';
 import { errorResponse } from './result.ts';
-import { charsetOf, mediaTypeOf, parseUrlEncoded, TooManyParamsError, type ParamMap } from './urlencoded.ts';
+import { charsetOf, mediaTypeOf, newParamMap, parseUrlEncoded, TooManyParamsError, type ParamMap } from './urlencoded.ts';
 
 /** Options of `wrapParams`. */
 export interface ParamsOptions {
@@ -33,18 +33,20 @@ export function wrapParams(handler: Handler, options: ParamsOptions = {}): Handl
     let query: ParamMap;
     let form: ParamMap;
     try {
-      query = req.queryString ? parseUrlEncoded(req.queryString, encoding, maxParams) : Object.create(null);
+      query = req.queryString ? parseUrlEncoded(req.queryString, encoding, maxParams) : newParamMap();
       form =
         req.body !== null && req.body.length > 0 && mediaTypeOf(req.contentType ?? req.headers['content-type']) === FORM
           ? parseUrlEncoded(req.body.toString('latin1'), charsetOf(req.contentType ?? req.headers['content-type']) ?? encoding, maxParams)
-          : Object.create(null);
+          : newParamMap();
     } catch (err) {
       if (err instanceof TooManyParamsError) return errorResponse(413, `Payload Too Large: ${err.message}`);
       throw err;
     }
-    const merged: ParamMap = Object.create(null);
-    Object.assign(merged, query, form);
-    if (req.params !== undefined) Object.assign(merged, req.params);
+    const merged = newParamMap();
+    for (const k in query) merged[k] = query[k]!;
+    for (const k in form) merged[k] = form[k]!;
+    const path = req.params;
+    if (path !== undefined) for (const k in path) merged[k] = path[k]!;
     req.queryParams = query;
     req.formParams = form;
     req.params = merged;

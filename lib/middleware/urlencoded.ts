@@ -6,6 +6,17 @@ import { TextDecoder } from 'node:util';
 /** Params map: a repeated key collects its values in an array, in order. */
 export type ParamMap = Record<string, string | string[]>;
 
+// Maps of client-chosen keys need a prototype without properties, so `__proto__`,
+// `constructor` or `toString` are plain data. `new` on a function whose prototype is
+// such an object keeps the maps in V8's fast mode (Object.create(null) does not).
+const ParamMapCtor = function ParamMap() {} as unknown as new () => ParamMap;
+(ParamMapCtor as unknown as { prototype: object }).prototype = Object.freeze(Object.create(null));
+
+/** An empty params map whose keys are all plain data (no inherited properties). */
+export function newParamMap(): ParamMap {
+  return new ParamMapCtor();
+}
+
 /** Raised when a query or form has more pairs than allowed. */
 export class TooManyParamsError extends Error {}
 
@@ -86,11 +97,11 @@ function decodeWide(s: string): string {
 }
 
 /**
- * Parses `a=1&b=2&a=3` into a null-prototype map (`{a: ['1', '3'], b: '2'}`).
+ * Parses `a=1&b=2&a=3` into a map without inherited keys (`{a: ['1', '3'], b: '2'}`).
  * Empty pairs are skipped; a key without `=` gets the empty string.
  * Throws TooManyParamsError past `maxParams` pairs.
  */
-export function parseUrlEncoded(s: string, charset = 'utf-8', maxParams = 1000, into: ParamMap = Object.create(null)): ParamMap {
+export function parseUrlEncoded(s: string, charset = 'utf-8', maxParams = 1000, into: ParamMap = newParamMap()): ParamMap {
   let count = 0;
   let start = 0;
   const len = s.length;

@@ -22,13 +22,19 @@ test('query params: repeated keys, + as space, percent-decoding, malformed escap
   assert.equal(q.e, '%');
   assert.equal(q.f, '');
   assert.equal(q[''], 'g');
-  assert.equal(Object.getPrototypeOf(q), null, 'no prototype: keys like __proto__ are plain data');
+  assert.equal('toString' in q, false, 'no inherited keys');
 });
 
 test('__proto__ and constructor keys are plain data', () => {
-  const q = parseUrlEncoded('__proto__=x&constructor=y&toString=z');
+  const q = parseUrlEncoded('__proto__=x&constructor=y&toString=z&hasOwnProperty=1&hasOwnProperty=2');
   assert.equal(q['__proto__'], 'x');
   assert.equal(q.constructor, 'y');
+  assert.equal(q.toString, 'z');
+  assert.deepEqual(q.hasOwnProperty, ['1', '2']);
+  assert.deepEqual(Object.keys(q), ['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
+  const c = parseCookies('__proto__=a; constructor=b');
+  assert.equal(c['__proto__'], 'a');
+  assert.equal(c.constructor, 'b');
   assert.equal(({} as Record<string, unknown>).x, undefined);
 });
 
