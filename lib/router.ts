@@ -2,6 +2,7 @@
 // `:param` child, then a `*` wildcard, with backtracking in that order. Matching
 // walks the raw path once with indexOf and allocates only the params object.
 import type { Handler, Request, Response } from './types.ts';
+import { newParamMap } from './middleware/urlencoded.ts';
 
 /** One route: a method (upper-case, or `*` for any), a path pattern and a handler. */
 export interface Route {
@@ -259,7 +260,9 @@ export function routes(...args: unknown[]): Handler {
       const ep = m.endpoint!;
       const names = ep.paramNames.get(m.key!)!;
       if (names.length > 0) {
-        const params: Record<string, string | string[]> = req.params !== undefined ? { ...req.params } : {}; // names come from the routes, not the client
+        const params = newParamMap();
+        const prev = req.params;
+        if (prev !== undefined) for (const k in prev) params[k] = prev[k]!;
         for (let i = 0; i < names.length; i++) {
           const raw = m.values[i]!;
           const value = raw.includes('%') ? safeDecode(raw) : raw;
