@@ -45,14 +45,6 @@ for (let c = 0; c < 6; c++) {
   HEX[97 + c] = 10 + c;
 }
 
-/** Case-insensitive compare of buf[start..start+lower.length) with a lower-case ASCII name of letters, digits and '-'. */
-export function equalsLower(buf: Uint8Array, start: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    if ((buf[start + i] | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
 /** Case-insensitive compare of a string with a lower-case ASCII word. */
 export function stringEqualsLower(s: string, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;

@@ -1,29 +1,42 @@
 // Field-line scanning shared by header and trailer sections of requests and responses.
-import { CR, LF, SP, HTAB, COLON, TOKEN, FIELD_VALUE, equalsLower } from './chars.ts';
+// Heads are scanned as latin1 strings: one native decode per head (or per line on the
+// slow path), then `substring` for each name and value, which is far cheaper than a
+// native Buffer slice per field.
+import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE } from './chars.ts';
 import { E_BARE_CR, E_BARE_LF, E_FIELD_NAME, E_FIELD_VALUE, E_OBS_FOLD, E_WS_BEFORE_COLON } from './errors.ts';
-import { INCOMPLETE, type LineScan } from './scan.ts';
+import { INCOMPLETE as INCOMPLETE_, type LineScan } from './scan.ts';
+
+// Module-local bindings: hot loops must not go through import bindings (bundlers turn them into getters).
+const TOKEN = TOKEN_TABLE;
+const FIELD_VALUE = FIELD_VALUE_TABLE;
+const INCOMPLETE = INCOMPLETE_;
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
 
 /**
  * Scans one field line (RFC 9112 5: field-name ":" OWS field-value OWS CRLF) or the
- * empty line ending the section, starting at buf[p], looking no further than `end`.
+ * empty line ending the section, starting at s[p], looking no further than `end`.
  * Records only offsets; the caller makes strings once the line is known complete.
  * Line endings: CRLF only. RFC 9112 2.2 lets a recipient accept a bare LF; this parser
  * rejects it (HPE_BARE_LF), as llhttp's strict mode does, so that every hop agrees on
  * where a field line ends.
  */
-export function scanFieldLine(buf: Buffer, p: number, end: number, out: LineScan): number {
+export function scanFieldLine(s: string, p: number, end: number, out: LineScan): number {
   if (p >= end) return INCOMPLETE;
-  let c = buf[p];
+  let c = s.charCodeAt(p);
   if (c === CR) {
     if (p + 1 >= end) return INCOMPLETE;
-    if (buf[p + 1] !== LF) return out.fail(E_BARE_CR, p);
+    if (s.charCodeAt(p + 1) !== LF) return out.fail(E_BARE_CR, p);
     out.nameEnd = -1;
     return p + 2;
   }
   let i = p;
-  while (i < end && TOKEN[buf[i]] === 1) i++;
+  while (i < end && TOKEN[s.charCodeAt(i)] === 1) i++;
   if (i >= end) return INCOMPLETE;
-  c = buf[i];
+  c = s.charCodeAt(i);
   if (c !== COLON || i === p) {
     if (i === p) {
       if (c === SP || c === HTAB) return out.fail(E_OBS_FOLD, p);
@@ -34,16 +47,16 @@ export function scanFieldLine(buf: Buffer, p: number, end: number, out: LineScan
   }
   out.nameEnd = i;
   i++;
-  while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+  while (i < end && ((c = s.charCodeAt(i)) === SP || c === HTAB)) i++;
   const valueStart = i;
-  while (i < end && FIELD_VALUE[buf[i]] === 1) i++;
+  while (i < end && FIELD_VALUE[s.charCodeAt(i)] === 1) i++;
   if (i >= end) return INCOMPLETE;
-  c = buf[i];
+  c = s.charCodeAt(i);
   if (c !== CR) return out.fail(c === LF ? E_BARE_LF : E_FIELD_VALUE, i);
   if (i + 1 >= end) return INCOMPLETE;
-  if (buf[i + 1] !== LF) return out.fail(E_BARE_CR, i);
+  if (s.charCodeAt(i + 1) !== LF) return out.fail(E_BARE_CR, i);
   let valueEnd = i;
-  while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
+  while (valueEnd > valueStart && ((c = s.charCodeAt(valueEnd - 1)) === SP || c === HTAB)) valueEnd--;
   out.valueStart = valueStart;
   out.valueEnd = valueEnd;
   return i + 2;
@@ -56,13 +69,21 @@ export const F_TRANSFER_ENCODING = 2;
 export const F_CONNECTION = 3;
 export const F_UPGRADE = 4;
 
+/** Case-insensitive compare of s[start..) with a lower-case name of letters and '-'. */
+function nameIs(s: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((s.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** Which framing-relevant field a name is (case-insensitive), by length first. */
-export function classifyField(buf: Buffer, start: number, end: number): number {
+export function classifyField(s: string, start: number, end: number): number {
   switch (end - start) {
-    case 14: return equalsLower(buf, start, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
-    case 17: return equalsLower(buf, start, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
-    case 10: return equalsLower(buf, start, 'connection') ? F_CONNECTION : F_OTHER;
-    case 7: return equalsLower(buf, start, 'upgrade') ? F_UPGRADE : F_OTHER;
+    case 14: return nameIs(s, start, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
+    case 17: return nameIs(s, start, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
+    case 10: return nameIs(s, start, 'connection') ? F_CONNECTION : F_OTHER;
+    case 7: return nameIs(s, start, 'upgrade') ? F_UPGRADE : F_OTHER;
     default: return F_OTHER;
   }
 }

@@ -4,16 +4,34 @@
 // a line split across execute() calls is copied, into a stash dropped when the message
 // completes.
 import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
-import { CR, LF, SP, HTAB, TOKEN, latin1, stringEqualsLower } from './chars.ts';
+import { TOKEN as TOKEN_TABLE, latin1 as latin1_, stringEqualsLower } from './chars.ts';
 import {
   ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
   E_START_LINE_TOO_LONG, E_TE_CHUNKED_TWICE, E_TE_SYNTAX, E_TOO_MANY_HEADERS, E_VERSION, E_VERSION_UNSUPPORTED,
 } from './errors.ts';
-import { FAILED, INCOMPLETE, LineScan } from './scan.ts';
-import { scanFieldLine, classifyField, F_CONNECTION, F_CONTENT_LENGTH, F_OTHER, F_TRANSFER_ENCODING, F_UPGRADE } from './headers.ts';
-import { scanChunkLine } from './chunked.ts';
-import { fieldName } from './names.ts';
+import { FAILED as FAILED_, INCOMPLETE as INCOMPLETE_, LineScan } from './scan.ts';
+import {
+  scanFieldLine as scanFieldLine_, classifyField as classifyField_, F_CONNECTION, F_CONTENT_LENGTH, F_OTHER,
+  F_TRANSFER_ENCODING, F_UPGRADE,
+} from './headers.ts';
+import { scanChunkLine as scanChunkLine_ } from './chunked.ts';
+
+// Module-local bindings: hot paths must not go through import bindings (bundlers and
+// CommonJS transforms turn those into getter calls).
+const TOKEN = TOKEN_TABLE;
+const latin1 = latin1_;
+const scanFieldLine = scanFieldLine_;
+const classifyField = classifyField_;
+const scanChunkLine = scanChunkLine_;
+const FAILED = FAILED_;
+const INCOMPLETE = INCOMPLETE_;
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+/** Ends a header section; found with one native search per head on the fast path. */
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 // Parser states.
 export const S_START = 0; // between messages: CR/LF skipped (RFC 9112 2.2), anything else begins a message
@@ -51,6 +69,8 @@ export abstract class MessageParser<H extends MessageHead> {
   protected readonly maxHeaderSize: number;
   protected readonly maxHeaders: number;
   protected readonly maxChunkLine: number;
+  /** Longest head the fast path decodes at once: start line + header section + CRLFs. */
+  private readonly maxHeadLength: number;
   protected readonly scan = new LineScan();
 
   /** Status for an over-long start line: 414 for a request-line; a status-line is just a bad response (400). */
@@ -93,10 +113,11 @@ export abstract class MessageParser<H extends MessageHead> {
     this.maxHeaderSize = limits?.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize;
     this.maxHeaders = limits?.maxHeaders ?? DEFAULT_LIMITS.maxHeaders;
     this.maxChunkLine = limits?.maxChunkLine ?? DEFAULT_LIMITS.maxChunkLine;
+    this.maxHeadLength = this.maxStartLine + this.maxHeaderSize + 4;
   }
 
-  /** Scans the start line at buf[p]; on success records it and returns the index after its LF. */
-  protected abstract scanStartLine(buf: Buffer, p: number, end: number): number;
+  /** Scans the start line at s[p]; on success records it and returns the index after its LF. */
+  protected abstract scanStartLine(s: string, p: number, end: number): number;
   /** The header section ended: decide framing, set `state`, `afterState`, `upgrade`, call onHead. Returns FAILED (with scan.fail) or 0. */
   protected abstract headDone(): number;
 
@@ -129,10 +150,16 @@ export abstract class MessageParser<H extends MessageHead> {
           continue;
         }
         case S_START_LINE:
+          p = this.stashLen === 0 ? this.headStep(data, p, len, base) : this.headLineStep(data, p, len, base);
+          if (p < 0) return this.failed(base, len);
+          break;
         case S_FIELD_LINE:
-        case S_CHUNK_SIZE:
         case S_TRAILER_LINE:
-          p = this.lineStep(data, p, len, base);
+          p = this.headLineStep(data, p, len, base);
+          if (p < 0) return this.failed(base, len);
+          break;
+        case S_CHUNK_SIZE:
+          p = this.chunkLineStep(data, p, len, base);
           if (p < 0) return this.failed(base, len);
           break;
         case S_BODY_LENGTH: {
@@ -292,68 +319,160 @@ export abstract class MessageParser<H extends MessageHead> {
 
   // --- lines -------------------------------------------------------------------
 
-  /** One line-based step at data[p]. Returns the next position, or -1 after a failure (scan.error set). */
-  private lineStep(data: Buffer, p: number, len: number, base: number): number {
+  /**
+   * Fast path for a whole head in one buffer: one native search for CRLFCRLF, one
+   * latin1 decode, then every line scanned from that string. Otherwise line by line.
+   */
+  private headStep(data: Buffer, p: number, len: number, base: number): number {
+    const end = data.indexOf(HEAD_END, p);
+    if (end === -1 || end + 4 - p > this.maxHeadLength) return this.headLineStep(data, p, len, base);
+    const s = latin1(data, p, end + 4);
+    const n = s.length;
+    this.bufBase = base + p;
+    let i = 0;
+    do {
+      const next = this.scanHeadLine(s, i, n);
+      if (next < 0) {
+        if (next === INCOMPLETE) this.scan.fail(E_BARE_LF, n - 1); // cannot happen: the head ends with CRLFCRLF
+        return -1;
+      }
+      i = next;
+    } while (this.state === S_FIELD_LINE && i < n);
+    return p + i;
+  }
+
+  /**
+   * One start/field/trailer line at data[p], possibly continuing a line held in the
+   * stash. Returns the next position, or -1 after a failure (scan.error set).
+   */
+  private headLineStep(data: Buffer, p: number, len: number, base: number): number {
+    const lf = data.indexOf(LF, p);
+    const to = lf === -1 ? len : lf + 1;
+    let r: number;
+    if (this.stashLen === 0) {
+      this.bufBase = base + p;
+      r = this.scanHeadBytes(data, p, to - p);
+      if (r === INCOMPLETE) {
+        this.stashBase = base + p;
+        this.stashAppend(data, p, len);
+        return len;
+      }
+    } else {
+      this.stashAppend(data, p, to);
+      this.bufBase = this.stashBase;
+      r = this.scanHeadBytes(this.stash as Buffer, 0, this.stashLen);
+      if (r === INCOMPLETE) return len;
+      this.stashLen = 0;
+    }
+    if (r === FAILED) return -1;
+    return to;
+  }
+
+  /**
+   * Decodes and scans the bytes of one head line (complete when they end in LF). Decodes
+   * no more than the line's limit allows, so a huge line costs no huge string.
+   */
+  private scanHeadBytes(buf: Buffer, start: number, n: number): number {
+    const max = this.lineContentMax();
+    if (n > max + 2) {
+      // Too long whatever follows; a syntax error before the limit still comes first.
+      const r = this.scanHeadLine(latin1(buf, start, start + max + 1), 0, max + 1);
+      if (r === FAILED) return FAILED;
+      return this.scan.fail(this.state === S_START_LINE ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, max);
+    }
+    const r = this.scanHeadLine(latin1(buf, start, start + n), 0, n);
+    if (r >= 0 && r !== n) return this.scan.fail(E_BARE_LF, n - 1); // a complete line is consumed exactly
+    return r;
+  }
+
+  /** Longest content (CRLF excluded) the current start/field/trailer line may have. */
+  private lineContentMax(): number {
+    if (this.state === S_START_LINE) return this.maxStartLine;
+    const left = this.maxHeaderSize - this.headerBytes - 2;
+    return left > 0 ? left : 0;
+  }
+
+  /**
+   * Scans and, when complete, applies the start line or a field line at s[i]. Limit
+   * errors name the first byte past the limit; a syntax error earlier in the line wins.
+   * Both rules depend only on the bytes, so every split of the input reports the same.
+   */
+  private scanHeadLine(s: string, i: number, n: number): number {
+    const scan = this.scan;
+    const startLine = this.state === S_START_LINE;
+    const max = this.lineContentMax();
+    const next = startLine ? this.scanStartLine(s, i, n) : scanFieldLine(s, i, n, scan);
+    if (next === FAILED) {
+      if (scan.errorAt > i + max) return scan.fail(startLine ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, i + max);
+      return FAILED;
+    }
+    if (next === INCOMPLETE) {
+      let known = n - i;
+      if (known > 0 && s.charCodeAt(n - 1) === CR) known--;
+      if (known > max) return scan.fail(startLine ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, i + max);
+      return INCOMPLETE;
+    }
+    if (next - i - 2 > max) return scan.fail(startLine ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, i + max);
+    if (startLine) {
+      this.state = S_FIELD_LINE;
+      return next;
+    }
+    return this.applyFieldLine(s, i, next);
+  }
+
+  /** One chunk-size line (bytes, no strings needed), possibly continuing a stashed one. */
+  private chunkLineStep(data: Buffer, p: number, len: number, base: number): number {
     if (this.stashLen === 0) {
       this.bufBase = base;
-      const next = this.scanLine(data, p, len);
+      const next = this.scanChunkSize(data, p, len);
       if (next >= 0) return next;
       if (next === FAILED) return -1;
-      // Incomplete: keep the partial line, within its limit.
-      if (this.lineTooLong(data, p, len - p)) return -1;
       this.stashBase = base + p;
       this.stashAppend(data, p, len);
       return len;
     }
-    // The line started in an earlier execute(): complete it in the stash.
     const lf = data.indexOf(LF, p);
     const to = lf === -1 ? len : lf + 1;
-    this.bufBase = this.stashBase;
     this.stashAppend(data, p, to);
-    const stash = this.stash as Buffer;
+    this.bufBase = this.stashBase;
     const stashLen = this.stashLen;
-    const next = this.scanLine(stash, 0, stashLen);
+    const next = this.scanChunkSize(this.stash as Buffer, 0, stashLen);
     if (next === FAILED) return -1;
     if (next === INCOMPLETE) {
-      if (lf !== -1) {
-        this.scan.fail(E_BARE_LF, stashLen - 1); // scanners never stop short of a complete line; defensive
-        return -1;
-      }
-      return this.lineTooLong(stash, 0, stashLen) ? -1 : len;
+      if (lf === -1) return len;
+      this.scan.fail(E_BARE_LF, stashLen - 1); // scanners never stop short of a complete line; defensive
+      return -1;
     }
     this.stashLen = 0;
     return to;
   }
 
-  /**
-   * Limit check for the first `n` bytes (no LF among them) of an incomplete line at
-   * buf[start]. Fails at the first byte past the limit, the same byte the complete-line
-   * checks in scanLine/applyFieldLine name, so every split reports the same offset.
-   */
-  private lineTooLong(buf: Buffer, start: number, n: number): boolean {
-    let max: number;
-    let id: number;
-    switch (this.state) {
-      case S_START_LINE:
-        max = this.maxStartLine;
-        id = E_START_LINE_TOO_LONG;
-        break;
-      case S_CHUNK_SIZE:
-        max = this.maxChunkLine;
-        id = E_CHUNK_LINE_TOO_LONG;
-        break;
-      default:
-        // Field lines count their CRLF against the section budget.
-        max = this.maxHeaderSize - this.headerBytes;
-        id = E_HEADER_OVERFLOW;
-        if (n <= max) return false;
-        this.scan.fail(id, start + max);
-        return true;
+  /** Chunk-size line with its limit (same first-byte-past-the-limit rule as head lines). */
+  private scanChunkSize(buf: Buffer, p: number, end: number): number {
+    const scan = this.scan;
+    const max = this.maxChunkLine;
+    const next = scanChunkLine(buf, p, end, scan);
+    if (next === FAILED) {
+      if (scan.errorAt > p + max) return scan.fail(E_CHUNK_LINE_TOO_LONG, p + max);
+      return FAILED;
     }
-    // Start and chunk lines: the limit excludes the CRLF, so a CR right at the limit is fine.
-    if (n <= max || (n === max + 1 && buf[start + max] === CR)) return false;
-    this.scan.fail(id, start + max);
-    return true;
+    if (next === INCOMPLETE) {
+      let known = end - p;
+      if (known > 0 && buf[end - 1] === CR) known--;
+      if (known > max) return scan.fail(E_CHUNK_LINE_TOO_LONG, p + max);
+      return INCOMPLETE;
+    }
+    if (next - p - 2 > max) return scan.fail(E_CHUNK_LINE_TOO_LONG, p + max);
+    const size = scan.size;
+    if (size === 0) {
+      this.state = S_TRAILER_LINE;
+      this.headerBytes = 0;
+      this.headerCount = 0;
+    } else {
+      this.remaining = size;
+      this.state = S_CHUNK_DATA;
+    }
+    return next;
   }
 
   private stashAppend(data: Buffer, from: number, to: number): void {
@@ -368,42 +487,7 @@ export abstract class MessageParser<H extends MessageHead> {
     this.stashLen = need;
   }
 
-  /** Scans and, when complete, applies one line of the current state. */
-  private scanLine(buf: Buffer, p: number, end: number): number {
-    switch (this.state) {
-      case S_START_LINE: {
-        const next = this.scanStartLine(buf, p, end);
-        if (next >= 0) {
-          if (next - p - 2 > this.maxStartLine) return this.scan.fail(E_START_LINE_TOO_LONG, p + this.maxStartLine);
-          this.state = S_FIELD_LINE;
-        }
-        return next;
-      }
-      case S_FIELD_LINE:
-      case S_TRAILER_LINE: {
-        const next = scanFieldLine(buf, p, end, this.scan);
-        if (next < 0) return next;
-        return this.applyFieldLine(buf, p, next);
-      }
-      default: {
-        const next = scanChunkLine(buf, p, end, this.scan);
-        if (next < 0) return next;
-        if (next - p - 2 > this.maxChunkLine) return this.scan.fail(E_CHUNK_LINE_TOO_LONG, p + this.maxChunkLine);
-        const size = this.scan.size;
-        if (size === 0) {
-          this.state = S_TRAILER_LINE;
-          this.headerBytes = 0;
-          this.headerCount = 0;
-        } else {
-          this.remaining = size;
-          this.state = S_CHUNK_DATA;
-        }
-        return next;
-      }
-    }
-  }
-
-  private applyFieldLine(buf: Buffer, p: number, next: number): number {
+  private applyFieldLine(s: string, p: number, next: number): number {
     const scan = this.scan;
     const nameEnd = scan.nameEnd;
     if (nameEnd === -1) {
@@ -413,19 +497,17 @@ export abstract class MessageParser<H extends MessageHead> {
       }
       return this.headDone() === FAILED ? FAILED : next;
     }
-    const budget = this.maxHeaderSize - this.headerBytes;
-    if (next - p > budget) return scan.fail(E_HEADER_OVERFLOW, p + budget);
-    this.headerBytes += next - p;
     if (++this.headerCount > this.maxHeaders) return scan.fail(E_TOO_MANY_HEADERS, p);
-    const name = fieldName(buf, p, nameEnd);
-    const value = latin1(buf, scan.valueStart, scan.valueEnd);
+    this.headerBytes += next - p;
+    const name = s.substring(p, nameEnd);
+    const value = s.substring(scan.valueStart, scan.valueEnd);
     if (this.state === S_TRAILER_LINE) {
       if (this.trailers === null) this.trailers = [name, value];
       else this.trailers.push(name, value);
       return next;
     }
     this.rawHeaders.push(name, value);
-    const kind = classifyField(buf, p, nameEnd);
+    const kind = classifyField(s, p, nameEnd);
     if (kind === F_OTHER) return next;
     return this.applyFramingField(kind, value, scan.valueStart) === FAILED ? FAILED : next;
   }
@@ -519,10 +601,11 @@ export abstract class MessageParser<H extends MessageHead> {
    * Scans HTTP-version ("HTTP/" DIGIT "." DIGIT) at buf[i] and records it. Returns 0,
    * INCOMPLETE (fewer than 8 bytes, all plausible so far) or FAILED at the first bad byte.
    */
-  protected scanVersion(buf: Buffer, i: number, end: number): number {
-    if (i + 8 <= end && buf[i] === 72 && buf[i + 1] === 84 && buf[i + 2] === 84 && buf[i + 3] === 80 && buf[i + 4] === 47 && buf[i + 6] === 46) {
-      const major = buf[i + 5] - 48;
-      const minor = buf[i + 7] - 48;
+  protected scanVersion(s: string, i: number, end: number): number {
+    if (i + 8 <= end && s.charCodeAt(i) === 72 && s.charCodeAt(i + 1) === 84 && s.charCodeAt(i + 2) === 84 &&
+      s.charCodeAt(i + 3) === 80 && s.charCodeAt(i + 4) === 47 && s.charCodeAt(i + 6) === 46) {
+      const major = s.charCodeAt(i + 5) - 48;
+      const minor = s.charCodeAt(i + 7) - 48;
       if (major >= 0 && major <= 9 && minor >= 0 && minor <= 9) {
         // RFC 9110 2.5: a 1.x recipient treats any 1.y as 1.x; other majors are not this protocol.
         if (major !== 1) return this.scan.fail(E_VERSION_UNSUPPORTED, i + 5);
@@ -532,7 +615,7 @@ export abstract class MessageParser<H extends MessageHead> {
       }
     }
     for (let k = 0; k < 8 && i + k < end; k++) {
-      const c = buf[i + k];
+      const c = s.charCodeAt(i + k);
       const ok = k === 5 || k === 7 ? c >= 48 && c <= 57 : c === VERSION_PREFIX.charCodeAt(k);
       if (!ok) return this.scan.fail(E_VERSION, i + k);
     }

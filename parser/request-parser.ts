@@ -1,45 +1,52 @@
 // Request parser (server side): request-line, then the shared field/body machinery.
 import type { RequestHead } from './types.ts';
-import { CR, LF, SP, TOKEN, TARGET, latin1 } from './chars.ts';
+import { TOKEN as TOKEN_TABLE, TARGET as TARGET_TABLE } from './chars.ts';
 import { E_BARE_CR, E_BARE_LF, E_METHOD, E_TARGET, E_TE_NOT_CHUNKED_FINAL, E_TE_UNKNOWN, E_VERSION } from './errors.ts';
 import { FAILED, INCOMPLETE } from './scan.ts';
 import { MessageParser, S_BODY_LENGTH, S_CHUNK_SIZE, S_CLOSED, S_MSG_DONE, S_START } from './message-parser.ts';
+
+// Module-local bindings for the hot loop (see message-parser.ts).
+const TOKEN = TOKEN_TABLE;
+const TARGET = TARGET_TABLE;
+const CR = 13;
+const LF = 10;
+const SP = 32;
 
 export class RequestParser extends MessageParser<RequestHead> {
   private method = '';
   private target = '';
 
   /** request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 3). */
-  protected scanStartLine(buf: Buffer, p: number, end: number): number {
+  protected scanStartLine(s: string, p: number, end: number): number {
     const scan = this.scan;
     let i = p;
-    while (i < end && TOKEN[buf[i]] === 1) i++;
+    while (i < end && TOKEN[s.charCodeAt(i)] === 1) i++;
     if (i >= end) return INCOMPLETE;
-    if (buf[i] !== SP || i === p) return scan.fail(E_METHOD, i);
+    if (s.charCodeAt(i) !== SP || i === p) return scan.fail(E_METHOD, i);
     const methodEnd = i++;
     const targetStart = i;
-    while (i < end && TARGET[buf[i]] === 1) i++;
+    while (i < end && TARGET[s.charCodeAt(i)] === 1) i++;
     if (i >= end) return INCOMPLETE;
-    if (buf[i] !== SP || i === targetStart) return scan.fail(E_TARGET, i);
+    if (s.charCodeAt(i) !== SP || i === targetStart) return scan.fail(E_TARGET, i);
     const targetEnd = i++;
-    const v = this.scanVersion(buf, i, end);
+    const v = this.scanVersion(s, i, end);
     if (v === FAILED && scan.error === E_VERSION) {
       // "GET /a b HTTP/1.1" is a space in the target, not a bad version: decide once a
       // SP or the line end shows up, so every split of the input gets the same answer.
       const badAt = scan.errorAt;
-      const k = nextDelimiter(buf, i, end);
+      const k = nextDelimiter(s, i, end);
       if (k === -1) return INCOMPLETE;
-      return buf[k] === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
+      return s.charCodeAt(k) === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
     }
     if (v !== 0) return v;
     i += 8;
     if (i >= end) return INCOMPLETE;
-    const c = buf[i];
+    const c = s.charCodeAt(i);
     if (c !== CR) return scan.fail(c === LF ? E_BARE_LF : E_VERSION, i);
     if (i + 1 >= end) return INCOMPLETE;
-    if (buf[i + 1] !== LF) return scan.fail(E_BARE_CR, i);
-    this.method = methodName(buf, p, methodEnd);
-    this.target = latin1(buf, targetStart, targetEnd);
+    if (s.charCodeAt(i + 1) !== LF) return scan.fail(E_BARE_CR, i);
+    this.method = methodName(s, p, methodEnd);
+    this.target = s.substring(targetStart, targetEnd);
     return i + 2;
   }
 
@@ -83,30 +90,26 @@ export class RequestParser extends MessageParser<RequestHead> {
   }
 }
 
-/** Common methods as constant strings (no allocation); others sliced. */
-function methodName(buf: Buffer, start: number, end: number): string {
-  const c = buf[start];
+/** Common methods as constant strings (no allocation); others as substrings. */
+function methodName(s: string, start: number, end: number): string {
+  const c = s.charCodeAt(start);
   switch (end - start) {
     case 3:
-      if (c === 71 && buf[start + 1] === 69 && buf[start + 2] === 84) return 'GET';
-      if (c === 80 && buf[start + 1] === 85 && buf[start + 2] === 84) return 'PUT';
+      if (c === 71 && s.charCodeAt(start + 1) === 69 && s.charCodeAt(start + 2) === 84) return 'GET';
+      if (c === 80 && s.charCodeAt(start + 1) === 85 && s.charCodeAt(start + 2) === 84) return 'PUT';
       break;
     case 4:
-      if (c === 80 && buf[start + 1] === 79 && buf[start + 2] === 83 && buf[start + 3] === 84) return 'POST';
-      if (c === 72 && buf[start + 1] === 69 && buf[start + 2] === 65 && buf[start + 3] === 68) return 'HEAD';
-      break;
-    case 5:
-      if (c === 80 && latin1(buf, start, end) === 'PATCH') return 'PATCH';
+      if (c === 80 && s.charCodeAt(start + 1) === 79 && s.charCodeAt(start + 2) === 83 && s.charCodeAt(start + 3) === 84) return 'POST';
+      if (c === 72 && s.charCodeAt(start + 1) === 69 && s.charCodeAt(start + 2) === 65 && s.charCodeAt(start + 3) === 68) return 'HEAD';
       break;
   }
-  return latin1(buf, start, end);
+  return s.substring(start, end);
 }
 
-
 /** Index of the first SP, CR or LF at or after i, or -1. */
-function nextDelimiter(buf: Buffer, i: number, end: number): number {
+function nextDelimiter(s: string, i: number, end: number): number {
   for (; i < end; i++) {
-    const c = buf[i];
+    const c = s.charCodeAt(i);
     if (c === SP || c === CR || c === LF) return i;
   }
   return -1;
