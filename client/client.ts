@@ -7,15 +7,26 @@ import { Pool } from './pool.ts';
 import { track, type Ticking } from './timers.ts';
 import type { Callback, ClientOptions, RequestOptions, Response } from './types.ts';
 
-const tlsIds = new WeakMap<object, number>();
-let nextTlsId = 1;
-function tlsId(o: object): number {
-  let id = tlsIds.get(o);
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 1;
+function objectId(o: object): number {
+  let id = objectIds.get(o);
   if (id === undefined) {
-    id = nextTlsId++;
-    tlsIds.set(o, id);
+    id = nextObjectId++;
+    objectIds.set(o, id);
   }
   return id;
+}
+
+/** Pool key part for TLS options: primitives by value, objects (Buffers, arrays, contexts) by identity. */
+function tlsKey(o: object): string {
+  let k = '';
+  for (const name of Object.keys(o).sort()) {
+    const v = (o as Record<string, unknown>)[name];
+    if (v === undefined) continue;
+    k += v !== null && (typeof v === 'object' || typeof v === 'function') ? ` ${name}#${objectId(v)}` : ` ${name}=${String(v)}`;
+  }
+  return k;
 }
 
 function limit(name: string, v: unknown, dflt: number): number {
@@ -78,7 +89,7 @@ export class Client implements Ticking {
     let key = url.protocol + '//' + url.host;
     if (ex.proxy !== null) key += ' via ' + ex.proxy.href;
     if (ex.insecure) key += ' insecure';
-    if (ex.tls !== null) key += ' tls#' + tlsId(ex.tls);
+    if (ex.tls !== null) key += ' tls' + tlsKey(ex.tls);
     let pool = this.pools.get(key);
     if (pool === undefined) {
       pool = new Pool(this, key, ex);

@@ -21,6 +21,7 @@ export const CLOSED = 3;
 
 /** Bodies up to this size go out in the same write as the head. */
 const COALESCE_LIMIT = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class Connection {
   readonly pool: Pool;
@@ -401,6 +402,8 @@ export class Connection {
       this.keepaliveMs = ex.keepalive;
       this.paused = false;
       this.leftover = null;
+      // Idle sockets keep flowing so a close by the server is seen at once.
+      if (this.socket!.isPaused()) this.socket!.resume();
       this.pool.release(this);
     } else {
       this.destroy();
@@ -419,12 +422,12 @@ export class Connection {
     this.paused = false;
     this.lastActivity = performance.now();
     this.parser.resume();
-    const rest = this.leftover;
-    if (rest !== null) {
-      this.leftover = null;
-      this.feed(rest);
-      if (this.state === CLOSED || this.paused) return;
-    }
+    // Feed what was held back; an empty feed lets the parser finish a message whose
+    // last body byte was delivered just before the pause.
+    const rest = this.leftover ?? EMPTY;
+    this.leftover = null;
+    this.feed(rest);
+    if (this.state === CLOSED || this.paused || this.ex === null) return;
     if (this.eof) {
       this.handleEof();
       return;
