@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
-import { createClient, get, head } from '../../client/index.ts';
+import { createClient, head } from '../../client/index.ts';
 import { rawServer, sleep, type RawServer } from './helpers.ts';
 
 const servers: RawServer[] = [];

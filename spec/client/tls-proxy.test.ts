@@ -43,7 +43,7 @@ after(async () => {
 interface TlsServer {
   port: number;
   server: tls.Server;
-  servernames: (string | false)[];
+  servernames: (string | false | null)[];
   reused: boolean[];
   connections: number;
 }
