@@ -43,8 +43,9 @@ const TEMP_PREFIX = 'httpkit-upload-';
  * Parses `multipart/form-data` bodies into `req.multipartParams` and merges the text
  * fields into `req.params`. Malformed bodies (no boundary, truncated part) get 400,
  * exceeded limits 413; in both cases no temp file is left. Temp files are removed
- * once the handler's response has settled (for a stream body, when it closes):
- * move or copy a file in the handler to keep it.
+ * once the handler's response has settled (for a stream body, when it closes), so a
+ * handler answering later through a channel must read them before returning: move
+ * or copy a file in the handler to keep it.
  */
 export function wrapMultipart(handler: Handler, options: MultipartOptions = {}): Handler {
   const limits = {
