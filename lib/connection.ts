@@ -11,7 +11,8 @@ import type { ServerContext } from './context.ts';
 import { NO_LIST, type Timed } from './timers.ts';
 import { httpDate } from './date.ts';
 import { isBodyless, statusLine, STATUS_TEXT } from './status.ts';
-import { RingRequest, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
+import { inspect } from 'node:util';
+import { RingRequest, kExchange, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
 import { userHeaderLines, isFileBody, isIterableBody, pumpBody, PUMP_OK, PUMP_GONE } from './response-writer.ts';
 
 const debug = debuglog('httpkit');
@@ -27,8 +28,16 @@ const READY = 1; // response known, not written yet
 const WRITING = 2; // head written, body streaming
 const DONE = 3;
 
-/** Why a connection or channel closed (see channel.ts). */
-export type CloseStatus = 'client-close' | 'server-close' | 'going-away' | 'normal' | 'timeout' | 'error';
+/**
+ * Why a channel closed: the client went away, the application closed it, the server is
+ * stopping, or its timeout passed. WebSocket channels add their close reasons.
+ */
+export type CloseStatus = 'client-close' | 'server-close' | 'going-away' | 'timeout' | 'normal' | 'protocol-error' | 'error';
+
+/** Told once when its exchange ends without being answered normally (channels, hand-overs). */
+export interface Abortable {
+  abort(status: CloseStatus): void;
+}
 
 /** One request and its response, queued in arrival order on a connection. */
 export class Exchange {
@@ -42,8 +51,10 @@ export class Exchange {
   /** Both sides allow another request after this one. */
   keepAlive: boolean;
   upgrade: boolean;
-  /** Called once if the connection goes away before this exchange is done (channels). */
-  onAbort: ((status: CloseStatus) => void) | null = null;
+  /** Told once if the client leaves or the server stops before this exchange is done (channels). */
+  abortee: Abortable | null = null;
+  /** Answer with nothing and close the connection when its turn comes. */
+  silent = false;
   /** Set when the socket was handed over (WebSocket upgrade). */
   detached = false;
 
@@ -53,6 +64,11 @@ export class Exchange {
     this.http10 = http10;
     this.keepAlive = keepAlive;
     this.upgrade = upgrade;
+  }
+
+  /** Keep console.log(req) readable. */
+  [inspect.custom](): string {
+    return '[httpkit exchange]';
   }
 }
 
@@ -83,6 +99,7 @@ export class ParserSlot {
 const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
 const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
+const SILENT: Response = Object.freeze({ status: 500 });
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConn = Symbol('httpkit.connection');
 const targetScratch: TargetParts = { uri: null, queryString: null };
@@ -466,6 +483,7 @@ export class Connection implements Timed {
   private writeResponse(ex: Exchange): boolean {
     const res = ex.response!;
     ex.response = null;
+    if (ex.silent) return true;
     let status = res.status === undefined ? 200 : res.status;
     if (!Number.isInteger(status) || status < 100 || status > 999) {
       this.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
@@ -759,10 +777,8 @@ export class Connection implements Timed {
   stopGracefully(): void {
     if (this.closed) return;
     this.closing = true;
-    const first = this.first;
-    if (first === null && !this.inMessage) this.shutdown();
-    else if (first !== null && first.detached) this.notifyAbort('going-away');
-    else if (first !== null) this.notifyAbort('server-close');
+    if (this.first === null && !this.inMessage) this.shutdown();
+    else this.notifyAbort('going-away');
   }
 
   onEnd(): void {
@@ -778,6 +794,17 @@ export class Connection implements Timed {
       this.inMessage = false;
     }
     if (this.first === null) this.shutdown();
+    // Handlers in flight still get to answer (a half-close is legal), but channels
+    // waiting on events learn at once that their client is gone.
+    else this.notifyAbort('client-close');
+  }
+
+  /** Answer `ex` with nothing: when its turn comes the connection closes (channel closed unanswered). */
+  abandon(ex: Exchange): void {
+    if (ex.state !== WAITING) return;
+    ex.silent = true;
+    ex.keepAlive = false;
+    this.settle(ex, SILENT);
   }
 
   onClose(): void {
@@ -794,11 +821,11 @@ export class Connection implements Timed {
 
   private notifyAbort(status: CloseStatus): void {
     for (let ex = this.first; ex !== null; ex = ex.next) {
-      const f = ex.onAbort;
-      if (f !== null) {
-        ex.onAbort = null;
+      const a = ex.abortee;
+      if (a !== null) {
+        ex.abortee = null;
         try {
-          f(status);
+          a.abort(status);
         } catch (err) {
           this.ctx.errorLogger(err, ex.req);
         }
@@ -811,9 +838,7 @@ export class Connection implements Timed {
     if (this.closed || this.lingering || ex !== this.first || ex.state !== WAITING || !ex.upgrade) return null;
     this.flush();
     ex.detached = true;
-    ex.onAbort = onGoingAway === null ? null : (status) => {
-      if (status === 'going-away') onGoingAway();
-    };
+    ex.abortee = onGoingAway === null ? null : { abort: (status) => status === 'going-away' && onGoingAway() };
     ex.state = DONE;
     const socket = this.socket;
     socket.off('data', onSocketData);
@@ -884,7 +909,8 @@ export function errorResponse(status: number): Response {
  * Null for request maps not made by this server.
  */
 export function exchangeOf(req: object): Exchange | null {
-  return RingRequest.exchangeOf(req) as Exchange | null;
+  const ex = (req as { [kExchange]?: unknown })[kExchange];
+  return ex instanceof Exchange ? ex : null;
 }
 
 /**

@@ -2,6 +2,13 @@
 import type { Request, RequestHeaders } from './types.ts';
 
 /**
+ * Key of the request map's link to its exchange (connection side). A symbol so that
+ * JSON and Object.keys skip it, and enumerable so that `{ ...req }` copies made by
+ * middleware keep it.
+ */
+export const kExchange: unique symbol = Symbol('httpkit.exchange');
+
+/**
  * The request map. A class so that every request has the same shape (fields set in
  * the constructor, in one order). Middleware may add keys.
  */
@@ -22,8 +29,7 @@ export class RingRequest implements Request {
   characterEncoding: string | null;
   startTime: number;
   isWebSocket: boolean;
-  /** The connection-side record of this request (private: not shown by console.log). */
-  #exchange: unknown;
+  [kExchange]: unknown;
 
   constructor(
     method: string,
@@ -56,12 +62,7 @@ export class RingRequest implements Request {
     this.characterEncoding = ct === undefined ? null : charsetOf(ct);
     this.startTime = startTime;
     this.isWebSocket = isWebSocket;
-    this.#exchange = exchange;
-  }
-
-  /** The exchange behind a request map made by the server, or null for any other object. */
-  static exchangeOf(req: object): unknown {
-    return #exchange in req ? (req as RingRequest).#exchange : null;
+    this[kExchange] = exchange;
   }
 }
 

@@ -1,0 +1,119 @@
+// Server-Sent Events on a streaming channel (text/event-stream, WHATWG HTML 9.2).
+import type { Request, ResponseHeaders } from './types.ts';
+import { asChannel, type Channel, type CloseStatus } from './channel.ts';
+
+/** One event: `data` is split into `data:` lines; `event`, `id` and `retry` are optional. */
+export interface ServerEvent {
+  data: string;
+  event?: string;
+  id?: string;
+  /** Reconnection time the browser should use, in ms. */
+  retry?: number;
+}
+
+export interface EventStreamOptions {
+  /** Called when the stream is open and can send events. */
+  onOpen?: (stream: EventStream) => void;
+  /** Called once when it closes (client left, server closed it, server stopping). */
+  onClose?: (stream: EventStream, status: CloseStatus) => void;
+  /** Ms between keep-alive comments, so proxies keep the stream open. Default 15000; 0 for none. */
+  keepAlive?: number;
+  /** Extra response headers. */
+  headers?: ResponseHeaders;
+}
+
+/** Format one event. Field values must not contain line breaks (data may: it is split). */
+export function formatEvent(e: ServerEvent): string {
+  let s = '';
+  if (e.event !== undefined) s += 'event: ' + singleLine(e.event, 'event') + '\n';
+  if (e.id !== undefined) s += 'id: ' + singleLine(e.id, 'id') + '\n';
+  if (e.retry !== undefined) s += 'retry: ' + Math.max(0, Math.floor(e.retry)) + '\n';
+  for (const line of String(e.data).split(/\r\n|\r|\n/)) s += 'data: ' + line + '\n';
+  return s + '\n';
+}
+
+function singleLine(v: string, field: string): string {
+  if (/[\r\n\0]/.test(v)) throw new TypeError(`SSE ${field} must be a single line`);
+  return v;
+}
+
+/** An open event stream to one client. */
+export class EventStream {
+  readonly channel: Channel;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(channel: Channel) {
+    this.channel = channel;
+  }
+
+  get isOpen(): boolean {
+    return this.channel.isOpen;
+  }
+
+  /** Send an event (or just data). Returns the channel's send result (false: closed or buffer full). */
+  send(e: ServerEvent | string): boolean {
+    return this.channel.send(formatEvent(typeof e === 'string' ? { data: e } : e), false);
+  }
+
+  /** A comment line (ignored by browsers), e.g. a keep-alive. */
+  comment(text = ''): boolean {
+    return this.channel.send(': ' + text.replace(/[\r\n]+/g, ' ') + '\n\n', false);
+  }
+
+  close(): boolean {
+    this.stopKeepAlive();
+    return this.channel.close();
+  }
+
+  /** Resolves when the client has taken what was sent. */
+  drained(): Promise<void> {
+    return this.channel.drained();
+  }
+
+  startKeepAlive(ms: number): void {
+    if (ms <= 0) return;
+    this.timer = setInterval(keepAliveTick, ms, this);
+    this.timer.unref();
+  }
+
+  stopKeepAlive(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function keepAliveTick(stream: EventStream): void {
+  if (!stream.isOpen) stream.stopKeepAlive();
+  else stream.comment('keep-alive');
+}
+
+/**
+ * Answer a request with an event stream; return the result from the handler.
+ *   return asEventStream(req, { onOpen: (s) => clients.add(s), onClose: (s) => clients.delete(s) });
+ */
+export function asEventStream(req: Request, options: EventStreamOptions = {}): Channel {
+  let stream: EventStream | null = null;
+  const channel = asChannel(req, {
+    onOpen(ch) {
+      stream = new EventStream(ch);
+      ch.send({
+        status: 200,
+        headers: {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          'x-accel-buffering': 'no',
+          ...options.headers,
+        },
+        body: ': stream open\n\n',
+      }, false);
+      stream.startKeepAlive(options.keepAlive ?? 15_000);
+      options.onOpen?.(stream);
+    },
+    onClose(_ch, status) {
+      if (stream === null) return;
+      stream.stopKeepAlive();
+      options.onClose?.(stream, status);
+    },
+  });
+  return channel;
+}
