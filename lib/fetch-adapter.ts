@@ -68,7 +68,14 @@ async function* streamBody(stream: ReadableStream<Uint8Array>): AsyncGenerator<U
 export function fetchHandler(fn: FetchHandler, options: FetchHandlerOptions = {}): Handler {
   const args = options.args ?? [];
   return async function fetchAdapter(req: Request): Promise<Response> {
-    const res = await fn(toFetchRequest(req), ...args);
+    let request: globalThis.Request;
+    try {
+      request = toFetchRequest(req);
+    } catch {
+      // e.g. a Host header that does not make a valid URL
+      return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Bad Request: cannot build a URL from this request\n' };
+    }
+    const res = await fn(request, ...args);
     if (!(res instanceof globalThis.Response)) throw new TypeError('fetch handler did not return a Response');
     return fromFetchResponse(res);
   };

@@ -58,3 +58,14 @@ test('extra args are passed after the Request', async () => {
   const h = fetchHandler((req, env) => new globalThis.Response(`${new URL(req.url).pathname} ${(env as { name: string }).name}`), { args: [{ name: 'env!' }] });
   assert.equal(await drain(((await h(makeRequest({ uri: '/p' }))) as Response).body), '/p env!');
 });
+
+test('a Host that cannot form a URL is a 400, the app is not called', async () => {
+  let called = false;
+  const h = fetchHandler(() => {
+    called = true;
+    return new globalThis.Response('x');
+  });
+  const r = (await h(makeRequest({ headers: { host: 'bad host^' } }))) as Response;
+  assert.equal(r.status, 400);
+  assert.equal(called, false);
+});
