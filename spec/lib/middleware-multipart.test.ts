@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wrapMultipart, UploadedFile, type MultipartOptions } from '../../lib/middleware/multipart.ts';
-import { boundaryOf, parseDisposition } from '../../lib/middleware/multipart-parser.ts';
+import { MultipartError, MultipartParser, boundaryOf, parseDisposition } from '../../lib/middleware/multipart-parser.ts';
 import type { Request, Response } from '../../lib/types.ts';
 import { B, makeRequest, multipartBody } from './middleware-support.ts';
 
@@ -188,4 +188,41 @@ test('non-multipart requests pass through untouched', async () => {
   const h = wrapMultipart((req) => ({ status: 200, body: String(req.multipartParams) }));
   const res = (await h(makeRequest({ requestMethod: 'post', headers: { host: 'x', 'content-type': 'text/plain' }, body: Buffer.from('x') }))) as Response;
   assert.equal(res.body, 'undefined');
+});
+
+test('every truncation and single-byte corruption gives parts or a MultipartError, never a crash', () => {
+  const body = multipartBody([
+    ['Content-Disposition: form-data; name="a"', 'alpha'],
+    ['Content-Disposition: form-data; name="f"; filename="x.bin"\r\nContent-Type: application/octet-stream', Buffer.from([0, 13, 10, 45, 45, 255])],
+    ['Content-Disposition: form-data; name="b"', ''],
+  ]);
+  const parseAll = (buf: Buffer): number => {
+    const p = new MultipartParser(buf, B, 8192);
+    let n = 0;
+    while (p.next() !== null) n++;
+    return n;
+  };
+  assert.equal(parseAll(body), 3);
+  let errors = 0;
+  for (let cut = 0; cut < body.length; cut++) {
+    try {
+      parseAll(body.subarray(0, cut));
+    } catch (err) {
+      assert.ok(err instanceof MultipartError, `cut ${cut}: ${String(err)}`);
+      assert.equal(err.status, 400);
+      errors++;
+    }
+  }
+  assert.ok(errors > body.length / 2, 'most truncations are detected');
+  for (let i = 0; i < body.length; i++) {
+    for (const byte of [0x00, 0x0d, 0x0a, 0x2d, 0x22]) {
+      const copy = Buffer.from(body);
+      copy[i] = byte;
+      try {
+        parseAll(copy);
+      } catch (err) {
+        assert.ok(err instanceof MultipartError, `byte ${i}=${byte}: ${String(err)}`);
+      }
+    }
+  }
 });
