@@ -142,3 +142,19 @@ test('route() takes custom methods; upper-case request methods are tolerated', (
   assert.equal(r.headers!.allow, 'PROPFIND, OPTIONS');
   assert.throws(() => route('BAD METHOD', '/x', echo('x')), /invalid method/);
 });
+
+test('random raw paths never throw and always get an answer', () => {
+  const h = routes(GET('/a/:x', echo('a')), GET('/a/b/*', echo('w')), GET('/', echo('root')), POST('/%7E/:y', echo('t')));
+  const alphabet = ['/', '%', '2', 'F', 'e', 'E', '.', 'a', 'b', ':', '*', '\\', '\0', '%E2%82', '%zz', '~', '%7E', '\u00e9'];
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 5000; i++) {
+    let uri = '/';
+    const len = rand(12);
+    for (let j = 0; j < len; j++) uri += alphabet[rand(alphabet.length)];
+    const method = ['get', 'post', 'head', 'options', 'delete'][rand(5)]!;
+    const r = call(h, method, uri);
+    assert.equal(typeof r.status, 'number', `${method} ${JSON.stringify(uri)}`);
+    assert.ok([200, 204, 400, 404, 405].includes(r.status!), `${method} ${JSON.stringify(uri)} -> ${r.status}`);
+  }
+});

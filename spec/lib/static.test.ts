@@ -152,3 +152,20 @@ test('methods: serveStatic answers 405 to POST; wrapStatic falls through', async
   assert.equal(((await app(makeRequest({ uri: '/hello.txt', requestMethod: 'post' }))) as Response).body, 'app');
   assert.equal(((await app(makeRequest({ uri: '/../secret.txt' }))) as Response).status, 400, 'traversal is still refused');
 });
+
+test('random raw paths: safeSegments never throws and never yields a dangerous segment', () => {
+  const alphabet = ['/', '.', '..', '%2e', '%2E', '%2f', '%5c', '\\', '%00', '\0', 'a', 'C:', '%', '%zz', '%C3%A9'];
+  let seed = 777;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 20000; i++) {
+    let p = '/';
+    const len = rand(10);
+    for (let j = 0; j < len; j++) p += alphabet[rand(alphabet.length)];
+    const segs = safeSegments(p);
+    if (segs === 'bad-path') continue;
+    for (const s of segs) {
+      assert.ok(s !== '' && s !== '.' && s !== '..', `${JSON.stringify(p)} -> ${JSON.stringify(s)}`);
+      assert.ok(!/[/\\\0]/.test(s) && !/^[A-Za-z]:/.test(s), `${JSON.stringify(p)} -> ${JSON.stringify(s)}`);
+    }
+  }
+});
