@@ -1,0 +1,178 @@
+// Client req/s with 50 requests in flight over keep-alive against one fast server:
+// httpkit vs undici Pool.request vs node:http (keep-alive Agent) vs fetch, same run.
+// The server (a canned-response node:net server, or nginx with SERVER=nginx) runs alone
+// on one core, the clients on the other (taskset). Rounds alternate the contestants.
+//   npm run bench -- client      (DURATION=3 s per run, ROUNDS=3, CONCURRENCY=50, SERVER=node|nginx)
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { Pool } from 'undici';
+import { createClient } from '../../client/index.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env.DURATION ?? 3) * 1000;
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 50);
+const SERVER = process.env.SERVER ?? 'node';
+const SERVER_CPU = process.env.SERVER_CPU ?? '1';
+const CLIENT_CPU = process.env.CLIENT_CPU ?? '0';
+const ONLY = process.env.ONLY?.split(',') ?? null;
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const pin = have('taskset');
+if (pin) execFileSync('taskset', ['-p', '-c', CLIENT_CPU, String(process.pid)], { stdio: 'ignore' });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitUp(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('server did not start');
+}
+
+async function startServer(): Promise<{ port: number; proc: ChildProcess; cleanup: () => void }> {
+  const prefix = pin ? ['taskset', '-c', SERVER_CPU] : [];
+  if (SERVER === 'nginx') {
+    const dir = mkdtempSync(join(tmpdir(), 'httpkit-bench-nginx-'));
+    chmodSync(dir, 0o755);
+    const port = await freePort();
+    writeFileSync(join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 100000000; client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p;
+  fastcgi_temp_path ${dir}/f; uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;
+  server { listen 127.0.0.1:${port}; default_type text/plain; location / { return 200 "hello"; } } }`);
+    const cmd = [...prefix, '/usr/sbin/nginx', '-p', dir, '-c', join(dir, 'nginx.conf')];
+    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
+    await waitUp(port);
+    return { port, proc, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const cmd = [...prefix, process.execPath, '--import', 'tsx', join(here, 'canned-server.ts')];
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', () => reject(new Error('server exited')));
+  });
+  return { port, proc, cleanup: () => {} };
+}
+
+type One = () => Promise<void>;
+
+/** Keeps CONCURRENCY requests in flight for `ms`; returns completed requests per second. */
+async function measure(one: One, ms: number): Promise<number> {
+  let done = 0;
+  let errors = 0;
+  const end = performance.now() + ms;
+  const start = performance.now();
+  async function worker(): Promise<void> {
+    while (performance.now() < end) {
+      try {
+        await one();
+        done++;
+      } catch {
+        errors++;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  if (errors > 0) throw new Error(`${errors} failed requests`);
+  return done / ((performance.now() - start) / 1000);
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const url = `http://127.0.0.1:${server.port}/`;
+  const origin = `http://127.0.0.1:${server.port}`;
+
+  const hk = createClient({ maxConnectionsPerHost: CONCURRENCY });
+  const pool = new Pool(origin, { connections: CONCURRENCY, pipelining: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+  const contestants: Record<string, One> = {
+    httpkit: async () => {
+      const r = await hk.request({ url });
+      if (r.status !== 200) throw r.error ?? new Error(`status ${r.status}`);
+    },
+    undici: async () => {
+      const r = await pool.request({ path: '/', method: 'GET' });
+      await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
+    },
+    'node:http': () =>
+      new Promise<void>((resolve, reject) => {
+        http.get(url, { agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => (res.statusCode === 200 && body.length > 0 ? resolve() : reject(new Error('bad'))));
+        }).on('error', reject);
+      }),
+    fetch: async () => {
+      const r = await fetch(url);
+      await r.text();
+      if (r.status !== 200) throw new Error(`status ${r.status}`);
+    },
+  };
+  const names = Object.keys(contestants).filter((n) => ONLY === null || ONLY.includes(n));
+  const best: Record<string, number> = {};
+  try {
+    for (const n of names) await measure(contestants[n]!, 500); // warm-up (JIT, connections)
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? names : [...names].reverse();
+      for (const n of order) {
+        const rps = await measure(contestants[n]!, DURATION);
+        best[n] = Math.max(best[n] ?? 0, rps);
+        console.log(`round ${round}  ${n.padEnd(10)} ${Math.round(rps).toString().padStart(7)} req/s`);
+      }
+    }
+  } finally {
+    hk.close();
+    await pool.close();
+    agent.destroy();
+    server.proc.kill('SIGTERM');
+    server.cleanup();
+  }
+  console.log(`\n${CONCURRENCY} in flight, keep-alive, server=${SERVER} (cpu ${SERVER_CPU}), clients on cpu ${CLIENT_CPU}, best of ${ROUNDS} x ${DURATION / 1000}s`);
+  const base = best.undici;
+  for (const n of names) {
+    const ratio = base ? ` ${(best[n]! / base).toFixed(2)}x undici` : '';
+    console.log(`${n.padEnd(10)} ${Math.round(best[n]!).toString().padStart(7)} req/s${ratio}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
