@@ -1,0 +1,86 @@
+// A long-polling chat room: each browser holds one poll open until a message arrives,
+// then every waiting poll is answered at once. Mount it under a prefix:
+//   const chat = createChat('/polling');  handler = (req) => chat(req) ?? other(req)
+import { readFileSync } from 'node:fs';
+import { asChannel, type Channel, type Request, type Response } from '../../lib/index.ts';
+
+interface Message {
+  id: number;
+  at: number;
+  name: string;
+  text: string;
+}
+
+const HISTORY = 100;
+const POLL_TIMEOUT = 25_000;
+const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+
+const json = (value: unknown, status = 200): Response => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  body: JSON.stringify(value),
+});
+
+/** The chat's handler: answers requests under `prefix`, returns null for anything else. */
+export function createChat(prefix = '/polling'): (req: Request) => Response | Channel | null {
+  const messages: Message[] = [];
+  const waiting = new Set<Channel>();
+  let nextId = 1;
+
+  function since(id: number): Message[] {
+    return messages.filter((m) => m.id > id);
+  }
+
+  function post(name: string, text: string): Message {
+    const m: Message = { id: nextId++, at: Date.now(), name: name.slice(0, 40) || 'anonymous', text: text.slice(0, 500) };
+    messages.push(m);
+    if (messages.length > HISTORY) messages.shift();
+    // Answer every waiting poll with the new message.
+    const body = json([m]);
+    for (const ch of waiting) ch.send(body);
+    waiting.clear();
+    return m;
+  }
+
+  return (req) => {
+    if (req.uri !== prefix && !req.uri.startsWith(prefix + '/')) return null;
+    const path = req.uri.slice(prefix.length) || '/';
+    const method = req.requestMethod;
+    if (path === '/' && method === 'get') {
+      return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page.replaceAll('{{prefix}}', prefix) };
+    }
+    if (path === '/poll' && method === 'get') {
+      const params = new URLSearchParams(req.queryString ?? '');
+      const after = Number(params.get('since') ?? 0) || 0;
+      const news = since(after);
+      if (news.length > 0) return json(news);
+      return asChannel(req, {
+        timeout: POLL_TIMEOUT,
+        timeoutResponse: json([]),
+        onOpen: (ch) => waiting.add(ch),
+        onClose: (ch) => waiting.delete(ch),
+      });
+    }
+    if (path === '/send' && method === 'post') {
+      let name = '';
+      let text = '';
+      const raw = req.body?.toString('utf8') ?? '';
+      if ((req.contentType ?? '').startsWith('application/json')) {
+        try {
+          const v = JSON.parse(raw) as { name?: unknown; text?: unknown };
+          name = String(v.name ?? '');
+          text = String(v.text ?? '');
+        } catch {
+          return json({ error: 'invalid JSON' }, 400);
+        }
+      } else {
+        const form = new URLSearchParams(raw);
+        name = form.get('name') ?? '';
+        text = form.get('text') ?? '';
+      }
+      if (text.trim() === '') return json({ error: 'empty message' }, 400);
+      return json(post(name, text));
+    }
+    return json({ error: 'not found' }, 404);
+  };
+}
