@@ -7,7 +7,7 @@ import {
   ERR_ABORTED, ERR_BODY_TOO_LARGE, ERR_CALLBACK, ERR_DECOMPRESS, ERR_INVALID_BODY, ERR_INVALID_HEADER, ERR_INVALID_OPTION,
   ERR_TOO_MANY_REDIRECTS, ERR_UNSUPPORTED_PROTOCOL,
 } from './errors.ts';
-import { checkMethod, dropHeaders, encodeForm, findHeader, headerList, parseUrl } from './request.ts';
+import { checkMethod, dropHeaders, encodeForm, findHeader, headerList, parseUrl, withoutCredentials } from './request.ts';
 import { ACCEPT_ENCODING, CODING_NONE, codingOf, createDecoder } from './decode.ts';
 import { buildMultipart } from './multipart.ts';
 import { becomesGet, BODY_HEADERS, CREDENTIAL_HEADERS, isRedirect, nextUrl, sameOrigin } from './redirect.ts';
@@ -259,8 +259,7 @@ export class Exchange {
         headers.push('Authorization', 'Bearer ' + t);
       }
     }
-    this.url.username = '';
-    this.url.password = '';
+    this.url = withoutCredentials(this.url);
     this.headers = headers;
     this.callerHost = findHeader(headers, 'host') !== -1;
 

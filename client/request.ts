@@ -98,26 +98,50 @@ export function encodeForm(params: Params): string {
   return encodeParams(params).replace(/%20/g, '+');
 }
 
+// Parsed URLs by input string: parsing (and URL setters) cost more than the rest of a
+// request's preparation. Cached URLs are never mutated: changes are made on copies.
+const urlCache = new Map<string, URL>();
+const URL_CACHE_MAX = 512;
+
 export function parseUrl(input: unknown, queryParams: Params | undefined): URL {
   if (typeof input !== 'string' && !(input instanceof URL)) {
     throw new ClientError(ERR_INVALID_URL, 'url is required (an absolute http: or https: URL)');
   }
-  let url: URL;
-  try {
-    url = new URL(String(input));
-  } catch (err) {
-    throw new ClientError(ERR_INVALID_URL, `invalid url: ${JSON.stringify(String(input))}`, err);
+  const key = typeof input === 'string' ? input : null;
+  let url = key !== null ? urlCache.get(key) : undefined;
+  if (url === undefined) {
+    try {
+      url = new URL(String(input));
+    } catch (err) {
+      throw new ClientError(ERR_INVALID_URL, `invalid url: ${JSON.stringify(String(input))}`, err);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ClientError(ERR_UNSUPPORTED_PROTOCOL, `unsupported protocol ${url.protocol} (http: and https: only)`);
+    }
+    if (url.hostname === '') throw new ClientError(ERR_INVALID_URL, `url has no host: ${JSON.stringify(String(input))}`);
+    if (url.hash !== '') url.hash = '';
+    if (key !== null) {
+      if (urlCache.size >= URL_CACHE_MAX) urlCache.clear();
+      urlCache.set(key, url);
+    }
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ClientError(ERR_UNSUPPORTED_PROTOCOL, `unsupported protocol ${url.protocol} (http: and https: only)`);
-  }
-  if (url.hostname === '') throw new ClientError(ERR_INVALID_URL, `url has no host: ${JSON.stringify(String(input))}`);
-  url.hash = '';
   if (queryParams != null) {
     const extra = encodeParams(queryParams);
-    if (extra !== '') url.search = url.search === '' ? '?' + extra : url.search + '&' + extra;
+    if (extra !== '') {
+      url = new URL(url.href);
+      url.search = url.search === '' ? '?' + extra : url.search + '&' + extra;
+    }
   }
   return url;
+}
+
+/** The URL without userinfo (a copy when it had some). */
+export function withoutCredentials(url: URL): URL {
+  if (url.username === '' && url.password === '') return url;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy;
 }
 
 /** Host to connect to: the URL hostname without IPv6 brackets. */

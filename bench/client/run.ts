@@ -90,8 +90,9 @@ http { access_log off; keepalive_requests 100000000; client_body_temp_path ${dir
 
 type One = () => Promise<void>;
 
-/** Keeps CONCURRENCY requests in flight for `ms`; returns completed requests per second. */
-async function measure(one: One, ms: number): Promise<number> {
+/** Keeps CONCURRENCY requests in flight for `ms`; returns requests per second and client CPU µs per request. */
+async function measure(one: One, ms: number): Promise<{ rps: number; cpu: number }> {
+  const cpu0 = process.cpuUsage();
   let done = 0;
   let errors = 0;
   const end = performance.now() + ms;
@@ -108,7 +109,8 @@ async function measure(one: One, ms: number): Promise<number> {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   if (errors > 0) throw new Error(`${errors} failed requests`);
-  return done / ((performance.now() - start) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return { rps: done / ((performance.now() - start) / 1000), cpu: (cpu.user + cpu.system) / done };
 }
 
 async function main(): Promise<void> {
@@ -147,14 +149,16 @@ async function main(): Promise<void> {
   };
   const names = Object.keys(contestants).filter((n) => ONLY === null || ONLY.includes(n));
   const best: Record<string, number> = {};
+  const cpuBest: Record<string, number> = {};
   try {
     for (const n of names) await measure(contestants[n]!, 500); // warm-up (JIT, connections)
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? names : [...names].reverse();
       for (const n of order) {
-        const rps = await measure(contestants[n]!, DURATION);
+        const { rps, cpu } = await measure(contestants[n]!, DURATION);
         best[n] = Math.max(best[n] ?? 0, rps);
-        console.log(`round ${round}  ${n.padEnd(10)} ${Math.round(rps).toString().padStart(7)} req/s`);
+        cpuBest[n] = Math.min(cpuBest[n] ?? Infinity, cpu);
+        console.log(`round ${round}  ${n.padEnd(10)} ${Math.round(rps).toString().padStart(7)} req/s  ${cpu.toFixed(1).padStart(6)} µs client CPU/req`);
       }
     }
   } finally {
@@ -166,9 +170,11 @@ async function main(): Promise<void> {
   }
   console.log(`\n${CONCURRENCY} in flight, keep-alive, server=${SERVER} (cpu ${SERVER_CPU}), clients on cpu ${CLIENT_CPU}, best of ${ROUNDS} x ${DURATION / 1000}s`);
   const base = best.undici;
+  const cpuBase = cpuBest.undici;
   for (const n of names) {
     const ratio = base ? ` ${(best[n]! / base).toFixed(2)}x undici` : '';
-    console.log(`${n.padEnd(10)} ${Math.round(best[n]!).toString().padStart(7)} req/s${ratio}`);
+    const cpuRatio = cpuBase ? ` (undici/this: ${(cpuBase / cpuBest[n]!).toFixed(2)}x)` : '';
+    console.log(`${n.padEnd(10)} ${Math.round(best[n]!).toString().padStart(7)} req/s${ratio}   ${cpuBest[n]!.toFixed(1).padStart(6)} µs CPU/req${cpuRatio}`);
   }
 }
 
