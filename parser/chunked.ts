@@ -1,7 +1,20 @@
 // Chunk-size line scanning (RFC 9112 7.1): chunk-size [ chunk-ext ] CRLF.
-import { CR, LF, SEMI, EQUALS, DQUOTE, BACKSLASH, HEX, TOKEN, QDTEXT, QUOTED_PAIR } from './chars.ts';
+import { HEX as HEX_TABLE, TOKEN as TOKEN_TABLE, QDTEXT as QDTEXT_TABLE, QUOTED_PAIR as QUOTED_PAIR_TABLE } from './chars.ts';
 import { E_BARE_CR, E_BARE_LF, E_CHUNK_EXTENSION, E_CHUNK_SIZE } from './errors.ts';
-import { INCOMPLETE, type LineScan } from './scan.ts';
+import { INCOMPLETE as INCOMPLETE_, type LineScan } from './scan.ts';
+
+// Module-local bindings for the hot loop (see message-parser.ts).
+const HEX = HEX_TABLE;
+const TOKEN = TOKEN_TABLE;
+const QDTEXT = QDTEXT_TABLE;
+const QUOTED_PAIR = QUOTED_PAIR_TABLE;
+const INCOMPLETE = INCOMPLETE_;
+const CR = 13;
+const LF = 10;
+const SEMI = 59;
+const EQUALS = 61;
+const DQUOTE = 34;
+const BACKSLASH = 92;
 
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 

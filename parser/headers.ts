@@ -1,7 +1,6 @@
 // Field-line scanning shared by header and trailer sections of requests and responses.
-// Heads are scanned as latin1 strings: one native decode per head (or per line on the
-// slow path), then `substring` for each name and value, which is far cheaper than a
-// native Buffer slice per field.
+// Scanners walk the Buffer (byte loops on a Uint8Array are the fastest JS can do) and
+// record offsets only; strings are cut later from one latin1 decode of the head.
 import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE } from './chars.ts';
 import { E_BARE_CR, E_BARE_LF, E_FIELD_NAME, E_FIELD_VALUE, E_OBS_FOLD, E_WS_BEFORE_COLON } from './errors.ts';
 import { INCOMPLETE as INCOMPLETE_, type LineScan } from './scan.ts';
@@ -18,25 +17,25 @@ const COLON = 58;
 
 /**
  * Scans one field line (RFC 9112 5: field-name ":" OWS field-value OWS CRLF) or the
- * empty line ending the section, starting at s[p], looking no further than `end`.
+ * empty line ending the section, starting at buf[p], looking no further than `end`.
  * Records only offsets; the caller makes strings once the line is known complete.
  * Line endings: CRLF only. RFC 9112 2.2 lets a recipient accept a bare LF; this parser
  * rejects it (HPE_BARE_LF), as llhttp's strict mode does, so that every hop agrees on
  * where a field line ends.
  */
-export function scanFieldLine(s: string, p: number, end: number, out: LineScan): number {
+export function scanFieldLine(buf: Buffer, p: number, end: number, out: LineScan): number {
   if (p >= end) return INCOMPLETE;
-  let c = s.charCodeAt(p);
+  let c = buf[p];
   if (c === CR) {
     if (p + 1 >= end) return INCOMPLETE;
-    if (s.charCodeAt(p + 1) !== LF) return out.fail(E_BARE_CR, p);
+    if (buf[p + 1] !== LF) return out.fail(E_BARE_CR, p);
     out.nameEnd = -1;
     return p + 2;
   }
   let i = p;
-  while (i < end && TOKEN[s.charCodeAt(i)] === 1) i++;
+  while (i < end && TOKEN[buf[i]] === 1) i++;
   if (i >= end) return INCOMPLETE;
-  c = s.charCodeAt(i);
+  c = buf[i];
   if (c !== COLON || i === p) {
     if (i === p) {
       if (c === SP || c === HTAB) return out.fail(E_OBS_FOLD, p);
@@ -47,16 +46,16 @@ export function scanFieldLine(s: string, p: number, end: number, out: LineScan):
   }
   out.nameEnd = i;
   i++;
-  while (i < end && ((c = s.charCodeAt(i)) === SP || c === HTAB)) i++;
+  while (i < end && ((c = buf[i]) === SP || c === HTAB)) i++;
   const valueStart = i;
-  while (i < end && FIELD_VALUE[s.charCodeAt(i)] === 1) i++;
+  while (i < end && FIELD_VALUE[buf[i]] === 1) i++;
   if (i >= end) return INCOMPLETE;
-  c = s.charCodeAt(i);
+  c = buf[i];
   if (c !== CR) return out.fail(c === LF ? E_BARE_LF : E_FIELD_VALUE, i);
   if (i + 1 >= end) return INCOMPLETE;
-  if (s.charCodeAt(i + 1) !== LF) return out.fail(E_BARE_CR, i);
+  if (buf[i + 1] !== LF) return out.fail(E_BARE_CR, i);
   let valueEnd = i;
-  while (valueEnd > valueStart && ((c = s.charCodeAt(valueEnd - 1)) === SP || c === HTAB)) valueEnd--;
+  while (valueEnd > valueStart && ((c = buf[valueEnd - 1]) === SP || c === HTAB)) valueEnd--;
   out.valueStart = valueStart;
   out.valueEnd = valueEnd;
   return i + 2;

@@ -30,8 +30,11 @@ const CR = 13;
 const LF = 10;
 const SP = 32;
 const HTAB = 9;
-/** Ends a header section; found with one native search per head on the fast path. */
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/**
+ * Field offsets of the head being scanned on the fast path (4 per field). Shared by all
+ * parsers: it is filled and consumed within one step, before any callback runs.
+ */
+let MARKS = new Int32Array(4 * 128);
 
 // Parser states.
 export const S_START = 0; // between messages: CR/LF skipped (RFC 9112 2.2), anything else begins a message
@@ -69,8 +72,6 @@ export abstract class MessageParser<H extends MessageHead> {
   protected readonly maxHeaderSize: number;
   protected readonly maxHeaders: number;
   protected readonly maxChunkLine: number;
-  /** Longest head the fast path decodes at once: start line + header section + CRLFs. */
-  private readonly maxHeadLength: number;
   protected readonly scan = new LineScan();
 
   /** Status for an over-long start line: 414 for a request-line; a status-line is just a bad response (400). */
@@ -113,11 +114,12 @@ export abstract class MessageParser<H extends MessageHead> {
     this.maxHeaderSize = limits?.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize;
     this.maxHeaders = limits?.maxHeaders ?? DEFAULT_LIMITS.maxHeaders;
     this.maxChunkLine = limits?.maxChunkLine ?? DEFAULT_LIMITS.maxChunkLine;
-    this.maxHeadLength = this.maxStartLine + this.maxHeaderSize + 4;
   }
 
-  /** Scans the start line at s[p]; on success records it and returns the index after its LF. */
-  protected abstract scanStartLine(s: string, p: number, end: number): number;
+  /** Scans the start line at buf[p] recording offsets only; returns the index after its LF, INCOMPLETE or FAILED. */
+  protected abstract scanStartLine(buf: Buffer, p: number, end: number): number;
+  /** Makes the start line's strings from `s`, the decoded line(s) starting at buffer index `delta`. */
+  protected abstract applyStartLine(s: string, delta: number): void;
   /** The header section ended: decide framing, set `state`, `afterState`, `upgrade`, call onHead. Returns FAILED (with scan.fail) or 0. */
   protected abstract headDone(): number;
 
@@ -150,7 +152,7 @@ export abstract class MessageParser<H extends MessageHead> {
           continue;
         }
         case S_START_LINE:
-          p = this.stashLen === 0 ? this.headStep(data, p, len, base) : this.headLineStep(data, p, len, base);
+          p = this.stashLen === 0 ? this.headFast(data, p, len, base) : this.headLineStep(data, p, len, base);
           if (p < 0) return this.failed(base, len);
           break;
         case S_FIELD_LINE:
@@ -320,104 +322,163 @@ export abstract class MessageParser<H extends MessageHead> {
   // --- lines -------------------------------------------------------------------
 
   /**
-   * Fast path for a whole head in one buffer: one native search for CRLFCRLF, one
-   * latin1 decode, then every line scanned from that string. Otherwise line by line.
+   * Fast path: scan the head straight from the input, recording field offsets in MARKS;
+   * when it ends (or the input does, or a byte is bad) decode the scanned lines with one
+   * latin1 slice and cut every string from it. An incomplete last line goes to the stash
+   * and the head continues line by line.
    */
-  private headStep(data: Buffer, p: number, len: number, base: number): number {
-    const end = data.indexOf(HEAD_END, p);
-    if (end === -1 || end + 4 - p > this.maxHeadLength) return this.headLineStep(data, p, len, base);
-    const s = latin1(data, p, end + 4);
-    const n = s.length;
-    this.bufBase = base + p;
-    let i = 0;
-    do {
-      const next = this.scanHeadLine(s, i, n);
-      if (next < 0) {
-        if (next === INCOMPLETE) this.scan.fail(E_BARE_LF, n - 1); // cannot happen: the head ends with CRLFCRLF
-        return -1;
+  private headFast(data: Buffer, p: number, len: number, base: number): number {
+    const scan = this.scan;
+    this.bufBase = base;
+    const headStart = p;
+    let r = this.limitLine(this.scanStartLine(data, p, len), data, p, len, this.maxStartLine, E_START_LINE_TOO_LONG);
+    if (r === FAILED) return -1;
+    if (r === INCOMPLETE) return this.stashLine(data, p, len, base);
+    const startLineEnd = r;
+    const maxHeaders = this.maxHeaders;
+    if (MARKS.length < maxHeaders * 4) MARKS = new Int32Array(maxHeaders * 4);
+    const marks = MARKS;
+    let count = 0;
+    let i = r;
+    for (;;) {
+      if (i < len && data[i] !== CR && count >= maxHeaders) {
+        scan.fail(E_TOO_MANY_HEADERS, i);
+        return this.applyScanned(data, headStart, startLineEnd, i, count, true);
       }
-      i = next;
-    } while (this.state === S_FIELD_LINE && i < n);
-    return p + i;
+      const left = this.maxHeaderSize - this.headerBytes - 2;
+      r = this.limitLine(scanFieldLine(data, i, len, scan), data, i, len, left > 0 ? left : 0, E_HEADER_OVERFLOW);
+      if (r === FAILED) return this.applyScanned(data, headStart, startLineEnd, i, count, true);
+      if (r === INCOMPLETE) {
+        if (this.applyScanned(data, headStart, startLineEnd, i, count, false) < 0) return -1;
+        return this.stashLine(data, i, len, base);
+      }
+      if (scan.nameEnd === -1) {
+        if (this.applyScanned(data, headStart, startLineEnd, i, count, false) < 0) return -1;
+        return this.headDone() === FAILED ? -1 : r;
+      }
+      const k = count * 4;
+      marks[k] = i;
+      marks[k + 1] = scan.nameEnd;
+      marks[k + 2] = scan.valueStart;
+      marks[k + 3] = scan.valueEnd;
+      count++;
+      this.headerBytes += r - i;
+      i = r;
+    }
   }
 
   /**
-   * One start/field/trailer line at data[p], possibly continuing a line held in the
-   * stash. Returns the next position, or -1 after a failure (scan.error set).
+   * Makes the strings of the start line and `count` scanned field lines (all within
+   * data[headStart, end)) and applies them. With `failing`, scan holds an error found
+   * after them: a framing error among these earlier lines takes precedence; otherwise
+   * that error is restored. Returns 0, or -1 on failure.
+   */
+  private applyScanned(data: Buffer, headStart: number, startLineEnd: number, end: number, count: number, failing: boolean): number {
+    const scan = this.scan;
+    const error = scan.error;
+    const errorAt = scan.errorAt;
+    const s = latin1(data, headStart, end);
+    this.applyStartLine(s, headStart);
+    this.state = S_FIELD_LINE;
+    const marks = MARKS;
+    for (let k = 0; k < count * 4; k += 4) {
+      if (this.applyField(s, headStart, marks[k], marks[k + 1], marks[k + 2], marks[k + 3]) === FAILED) return -1;
+    }
+    this.headerCount = count;
+    if (!failing) return 0;
+    scan.fail(error, errorAt);
+    return -1;
+  }
+
+  /** Keeps the incomplete line data[p, len) for the next execute(). */
+  private stashLine(data: Buffer, p: number, len: number, base: number): number {
+    if (p === len) return len;
+    this.stashBase = base + p;
+    this.stashAppend(data, p, len);
+    return len;
+  }
+
+  /**
+   * Slow path: one start/field/trailer line at data[p], or the rest of a line held in the
+   * stash. Each complete line is decoded on its own. Returns the next position, or -1.
    */
   private headLineStep(data: Buffer, p: number, len: number, base: number): number {
+    const scan = this.scan;
+    const state = this.state;
+    if (this.stashLen === 0) {
+      if (state !== S_START_LINE && data[p] !== CR && this.headerCount >= this.maxHeaders) {
+        this.bufBase = base;
+        scan.fail(E_TOO_MANY_HEADERS, p);
+        return -1;
+      }
+      this.bufBase = base;
+      const r = this.scanHeadLine(data, p, len);
+      if (r === FAILED) return -1;
+      if (r === INCOMPLETE) return this.stashLine(data, p, len, base);
+      return this.applyHeadLine(data, p, r) === FAILED ? -1 : r;
+    }
     const lf = data.indexOf(LF, p);
     const to = lf === -1 ? len : lf + 1;
-    let r: number;
-    if (this.stashLen === 0) {
-      this.bufBase = base + p;
-      r = this.scanHeadBytes(data, p, to - p);
-      if (r === INCOMPLETE) {
-        this.stashBase = base + p;
-        this.stashAppend(data, p, len);
-        return len;
-      }
-    } else {
-      this.stashAppend(data, p, to);
-      this.bufBase = this.stashBase;
-      r = this.scanHeadBytes(this.stash as Buffer, 0, this.stashLen);
-      if (r === INCOMPLETE) return len;
-      this.stashLen = 0;
-    }
+    this.stashAppend(data, p, to);
+    const stash = this.stash as Buffer;
+    const stashLen = this.stashLen;
+    this.bufBase = this.stashBase;
+    const r = this.scanHeadLine(stash, 0, stashLen);
     if (r === FAILED) return -1;
-    return to;
-  }
-
-  /**
-   * Decodes and scans the bytes of one head line (complete when they end in LF). Decodes
-   * no more than the line's limit allows, so a huge line costs no huge string.
-   */
-  private scanHeadBytes(buf: Buffer, start: number, n: number): number {
-    const max = this.lineContentMax();
-    if (n > max + 2) {
-      // Too long whatever follows; a syntax error before the limit still comes first.
-      const r = this.scanHeadLine(latin1(buf, start, start + max + 1), 0, max + 1);
-      if (r === FAILED) return FAILED;
-      return this.scan.fail(this.state === S_START_LINE ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, max);
+    if (r === INCOMPLETE) {
+      if (lf === -1) return len;
+      scan.fail(E_BARE_LF, stashLen - 1); // scanners never stop short of a complete line; defensive
+      return -1;
     }
-    const r = this.scanHeadLine(latin1(buf, start, start + n), 0, n);
-    if (r >= 0 && r !== n) return this.scan.fail(E_BARE_LF, n - 1); // a complete line is consumed exactly
-    return r;
+    this.stashLen = 0;
+    return this.applyHeadLine(stash, 0, r) === FAILED ? -1 : to;
   }
 
-  /** Longest content (CRLF excluded) the current start/field/trailer line may have. */
-  private lineContentMax(): number {
-    if (this.state === S_START_LINE) return this.maxStartLine;
+  /** Scans a start/field/trailer line at buf[i] with its limit. */
+  private scanHeadLine(buf: Buffer, i: number, n: number): number {
+    if (this.state === S_START_LINE) {
+      return this.limitLine(this.scanStartLine(buf, i, n), buf, i, n, this.maxStartLine, E_START_LINE_TOO_LONG);
+    }
     const left = this.maxHeaderSize - this.headerBytes - 2;
-    return left > 0 ? left : 0;
+    return this.limitLine(scanFieldLine(buf, i, n, this.scan), buf, i, n, left > 0 ? left : 0, E_HEADER_OVERFLOW);
   }
 
-  /**
-   * Scans and, when complete, applies the start line or a field line at s[i]. Limit
-   * errors name the first byte past the limit; a syntax error earlier in the line wins.
-   * Both rules depend only on the bytes, so every split of the input reports the same.
-   */
-  private scanHeadLine(s: string, i: number, n: number): number {
-    const scan = this.scan;
-    const startLine = this.state === S_START_LINE;
-    const max = this.lineContentMax();
-    const next = startLine ? this.scanStartLine(s, i, n) : scanFieldLine(s, i, n, scan);
-    if (next === FAILED) {
-      if (scan.errorAt > i + max) return scan.fail(startLine ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, i + max);
-      return FAILED;
-    }
-    if (next === INCOMPLETE) {
-      let known = n - i;
-      if (known > 0 && s.charCodeAt(n - 1) === CR) known--;
-      if (known > max) return scan.fail(startLine ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, i + max);
-      return INCOMPLETE;
-    }
-    if (next - i - 2 > max) return scan.fail(startLine ? E_START_LINE_TOO_LONG : E_HEADER_OVERFLOW, i + max);
-    if (startLine) {
+  /** Applies the complete line buf[i, next) just scanned by scanHeadLine. */
+  private applyHeadLine(buf: Buffer, i: number, next: number): number {
+    const state = this.state;
+    if (state === S_START_LINE) {
+      this.applyStartLine(latin1(buf, i, next), i);
       this.state = S_FIELD_LINE;
       return next;
     }
-    return this.applyFieldLine(s, i, next);
+    const scan = this.scan;
+    if (scan.nameEnd === -1) {
+      if (state === S_TRAILER_LINE) {
+        this.state = S_MSG_DONE;
+        return next;
+      }
+      return this.headDone();
+    }
+    this.headerCount++;
+    this.headerBytes += next - i;
+    return this.applyField(latin1(buf, i, next), i, i, scan.nameEnd, scan.valueStart, scan.valueEnd);
+  }
+
+  /**
+   * Limits for a line at buf[i] whose scan returned `next`: its content (CRLF excluded)
+   * may be at most `max` bytes; the error names the first byte past the limit. A syntax
+   * error before that byte wins. Both depend only on the bytes, so every split of the
+   * input reports the same error.
+   */
+  private limitLine(next: number, buf: Buffer, i: number, n: number, max: number, id: number): number {
+    const scan = this.scan;
+    if (next === FAILED) return scan.errorAt > i + max ? scan.fail(id, i + max) : FAILED;
+    if (next === INCOMPLETE) {
+      let known = n - i;
+      if (known > 0 && buf[n - 1] === CR) known--;
+      return known > max ? scan.fail(id, i + max) : INCOMPLETE;
+    }
+    return next - i - 2 > max ? scan.fail(id, i + max) : next;
   }
 
   /** One chunk-size line (bytes, no strings needed), possibly continuing a stashed one. */
@@ -447,23 +508,11 @@ export abstract class MessageParser<H extends MessageHead> {
     return to;
   }
 
-  /** Chunk-size line with its limit (same first-byte-past-the-limit rule as head lines). */
+  /** Chunk-size line with its limit. */
   private scanChunkSize(buf: Buffer, p: number, end: number): number {
-    const scan = this.scan;
-    const max = this.maxChunkLine;
-    const next = scanChunkLine(buf, p, end, scan);
-    if (next === FAILED) {
-      if (scan.errorAt > p + max) return scan.fail(E_CHUNK_LINE_TOO_LONG, p + max);
-      return FAILED;
-    }
-    if (next === INCOMPLETE) {
-      let known = end - p;
-      if (known > 0 && buf[end - 1] === CR) known--;
-      if (known > max) return scan.fail(E_CHUNK_LINE_TOO_LONG, p + max);
-      return INCOMPLETE;
-    }
-    if (next - p - 2 > max) return scan.fail(E_CHUNK_LINE_TOO_LONG, p + max);
-    const size = scan.size;
+    const next = this.limitLine(scanChunkLine(buf, p, end, this.scan), buf, p, end, this.maxChunkLine, E_CHUNK_LINE_TOO_LONG);
+    if (next < 0) return next;
+    const size = this.scan.size;
     if (size === 0) {
       this.state = S_TRAILER_LINE;
       this.headerBytes = 0;
@@ -487,29 +536,22 @@ export abstract class MessageParser<H extends MessageHead> {
     this.stashLen = need;
   }
 
-  private applyFieldLine(s: string, p: number, next: number): number {
-    const scan = this.scan;
-    const nameEnd = scan.nameEnd;
-    if (nameEnd === -1) {
-      if (this.state === S_TRAILER_LINE) {
-        this.state = S_MSG_DONE;
-        return next;
-      }
-      return this.headDone() === FAILED ? FAILED : next;
-    }
-    if (++this.headerCount > this.maxHeaders) return scan.fail(E_TOO_MANY_HEADERS, p);
-    this.headerBytes += next - p;
-    const name = s.substring(p, nameEnd);
-    const value = s.substring(scan.valueStart, scan.valueEnd);
+  /**
+   * Makes the strings of one field line from `s` (which starts at buffer index `delta`)
+   * and applies it. Offsets are buffer indices. Returns 0 or FAILED.
+   */
+  private applyField(s: string, delta: number, lineStart: number, nameEnd: number, valueStart: number, valueEnd: number): number {
+    const name = s.substring(lineStart - delta, nameEnd - delta);
+    const value = s.substring(valueStart - delta, valueEnd - delta);
     if (this.state === S_TRAILER_LINE) {
       if (this.trailers === null) this.trailers = [name, value];
       else this.trailers.push(name, value);
-      return next;
+      return 0;
     }
     this.rawHeaders.push(name, value);
-    const kind = classifyField(s, p, nameEnd);
-    if (kind === F_OTHER) return next;
-    return this.applyFramingField(kind, value, scan.valueStart) === FAILED ? FAILED : next;
+    const kind = classifyField(s, lineStart - delta, nameEnd - delta);
+    if (kind === F_OTHER) return 0;
+    return this.applyFramingField(kind, value, valueStart);
   }
 
   /** Content-Length, Transfer-Encoding, Connection, Upgrade. */
@@ -601,11 +643,10 @@ export abstract class MessageParser<H extends MessageHead> {
    * Scans HTTP-version ("HTTP/" DIGIT "." DIGIT) at buf[i] and records it. Returns 0,
    * INCOMPLETE (fewer than 8 bytes, all plausible so far) or FAILED at the first bad byte.
    */
-  protected scanVersion(s: string, i: number, end: number): number {
-    if (i + 8 <= end && s.charCodeAt(i) === 72 && s.charCodeAt(i + 1) === 84 && s.charCodeAt(i + 2) === 84 &&
-      s.charCodeAt(i + 3) === 80 && s.charCodeAt(i + 4) === 47 && s.charCodeAt(i + 6) === 46) {
-      const major = s.charCodeAt(i + 5) - 48;
-      const minor = s.charCodeAt(i + 7) - 48;
+  protected scanVersion(buf: Buffer, i: number, end: number): number {
+    if (i + 8 <= end && buf[i] === 72 && buf[i + 1] === 84 && buf[i + 2] === 84 && buf[i + 3] === 80 && buf[i + 4] === 47 && buf[i + 6] === 46) {
+      const major = buf[i + 5] - 48;
+      const minor = buf[i + 7] - 48;
       if (major >= 0 && major <= 9 && minor >= 0 && minor <= 9) {
         // RFC 9110 2.5: a 1.x recipient treats any 1.y as 1.x; other majors are not this protocol.
         if (major !== 1) return this.scan.fail(E_VERSION_UNSUPPORTED, i + 5);
@@ -615,7 +656,7 @@ export abstract class MessageParser<H extends MessageHead> {
       }
     }
     for (let k = 0; k < 8 && i + k < end; k++) {
-      const c = s.charCodeAt(i + k);
+      const c = buf[i + k];
       const ok = k === 5 || k === 7 ? c >= 48 && c <= 57 : c === VERSION_PREFIX.charCodeAt(k);
       if (!ok) return this.scan.fail(E_VERSION, i + k);
     }

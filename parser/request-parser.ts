@@ -15,39 +15,51 @@ const SP = 32;
 export class RequestParser extends MessageParser<RequestHead> {
   private method = '';
   private target = '';
+  // Start-line offsets between scanStartLine and applyStartLine.
+  private methodStart = 0;
+  private methodEnd = 0;
+  private targetStart = 0;
+  private targetEnd = 0;
 
   /** request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 3). */
-  protected scanStartLine(s: string, p: number, end: number): number {
+  protected scanStartLine(buf: Buffer, p: number, end: number): number {
     const scan = this.scan;
     let i = p;
-    while (i < end && TOKEN[s.charCodeAt(i)] === 1) i++;
+    while (i < end && TOKEN[buf[i]] === 1) i++;
     if (i >= end) return INCOMPLETE;
-    if (s.charCodeAt(i) !== SP || i === p) return scan.fail(E_METHOD, i);
+    if (buf[i] !== SP || i === p) return scan.fail(E_METHOD, i);
     const methodEnd = i++;
     const targetStart = i;
-    while (i < end && TARGET[s.charCodeAt(i)] === 1) i++;
+    while (i < end && TARGET[buf[i]] === 1) i++;
     if (i >= end) return INCOMPLETE;
-    if (s.charCodeAt(i) !== SP || i === targetStart) return scan.fail(E_TARGET, i);
+    if (buf[i] !== SP || i === targetStart) return scan.fail(E_TARGET, i);
     const targetEnd = i++;
-    const v = this.scanVersion(s, i, end);
+    const v = this.scanVersion(buf, i, end);
     if (v === FAILED && scan.error === E_VERSION) {
       // "GET /a b HTTP/1.1" is a space in the target, not a bad version: decide once a
       // SP or the line end shows up, so every split of the input gets the same answer.
       const badAt = scan.errorAt;
-      const k = nextDelimiter(s, i, end);
+      const k = nextDelimiter(buf, i, end);
       if (k === -1) return INCOMPLETE;
-      return s.charCodeAt(k) === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
+      return buf[k] === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
     }
     if (v !== 0) return v;
     i += 8;
     if (i >= end) return INCOMPLETE;
-    const c = s.charCodeAt(i);
+    const c = buf[i];
     if (c !== CR) return scan.fail(c === LF ? E_BARE_LF : E_VERSION, i);
     if (i + 1 >= end) return INCOMPLETE;
-    if (s.charCodeAt(i + 1) !== LF) return scan.fail(E_BARE_CR, i);
-    this.method = methodName(s, p, methodEnd);
-    this.target = s.substring(targetStart, targetEnd);
+    if (buf[i + 1] !== LF) return scan.fail(E_BARE_CR, i);
+    this.methodStart = p;
+    this.methodEnd = methodEnd;
+    this.targetStart = targetStart;
+    this.targetEnd = targetEnd;
     return i + 2;
+  }
+
+  protected applyStartLine(s: string, delta: number): void {
+    this.method = methodName(s, this.methodStart - delta, this.methodEnd - delta);
+    this.target = s.substring(this.targetStart - delta, this.targetEnd - delta);
   }
 
   protected headDone(): number {
@@ -107,9 +119,9 @@ function methodName(s: string, start: number, end: number): string {
 }
 
 /** Index of the first SP, CR or LF at or after i, or -1. */
-function nextDelimiter(s: string, i: number, end: number): number {
+function nextDelimiter(buf: Buffer, i: number, end: number): number {
   for (; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = buf[i];
     if (c === SP || c === CR || c === LF) return i;
   }
   return -1;

@@ -1,12 +1,13 @@
 // Response parser (client side): status-line, then the shared field/body machinery.
 // Needs the request method to frame the body (HEAD, CONNECT).
 import type { ResponseHead } from './types.ts';
-import { FIELD_VALUE } from './chars.ts';
+import { FIELD_VALUE as FIELD_VALUE_TABLE } from './chars.ts';
 import { E_BARE_CR, E_BARE_LF, E_REASON, E_STATUS, E_VERSION } from './errors.ts';
 import { INCOMPLETE } from './scan.ts';
 import { MessageParser, S_BODY_EOF, S_BODY_LENGTH, S_CHUNK_SIZE, S_CLOSED, S_MSG_DONE, S_START } from './message-parser.ts';
 import type { ParserCallbacks, ParserLimits } from './types.ts';
 
+const FIELD_VALUE = FIELD_VALUE_TABLE;
 const CR = 13;
 const LF = 10;
 const SP = 32;
@@ -16,6 +17,8 @@ export class ResponseParser extends MessageParser<ResponseHead> {
   requestMethod = 'GET';
   private statusCode = 0;
   private reason = '';
+  private reasonStart = 0;
+  private reasonEnd = 0;
 
   constructor(callbacks: ParserCallbacks<ResponseHead>, limits?: ParserLimits) {
     super(callbacks, limits);
@@ -28,38 +31,43 @@ export class ResponseParser extends MessageParser<ResponseHead> {
   }
 
   /** status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 4). */
-  protected scanStartLine(s: string, p: number, end: number): number {
+  protected scanStartLine(buf: Buffer, p: number, end: number): number {
     const scan = this.scan;
-    const v = this.scanVersion(s, p, end);
+    const v = this.scanVersion(buf, p, end);
     if (v !== 0) return v;
     let i = p + 8;
     if (i >= end) return INCOMPLETE;
-    if (s.charCodeAt(i) !== SP) return scan.fail(E_VERSION, i);
+    if (buf[i] !== SP) return scan.fail(E_VERSION, i);
     i++;
     let status = 0;
     for (let k = 0; k < 3; k++, i++) {
       if (i >= end) return INCOMPLETE;
-      const d = s.charCodeAt(i) - 48;
+      const d = buf[i] - 48;
       if (d < 0 || d > 9 || (k === 0 && d === 0)) return scan.fail(E_STATUS, i);
       status = status * 10 + d;
     }
     if (i >= end) return INCOMPLETE;
-    let c = s.charCodeAt(i);
+    let c = buf[i];
     let reasonStart = i;
     if (c === SP) {
       reasonStart = ++i;
-      while (i < end && FIELD_VALUE[s.charCodeAt(i)] === 1) i++;
+      while (i < end && FIELD_VALUE[buf[i]] === 1) i++;
       if (i >= end) return INCOMPLETE;
-      c = s.charCodeAt(i);
+      c = buf[i];
       if (c !== CR) return scan.fail(c === LF ? E_BARE_LF : E_REASON, i);
     } else if (c !== CR) {
       return scan.fail(c === LF ? E_BARE_LF : E_STATUS, i);
     }
     if (i + 1 >= end) return INCOMPLETE;
-    if (s.charCodeAt(i + 1) !== LF) return scan.fail(E_BARE_CR, i);
+    if (buf[i + 1] !== LF) return scan.fail(E_BARE_CR, i);
     this.statusCode = status;
-    this.reason = reasonStart === i ? '' : s.substring(reasonStart, i);
+    this.reasonStart = reasonStart;
+    this.reasonEnd = i;
     return i + 2;
+  }
+
+  protected applyStartLine(s: string, delta: number): void {
+    this.reason = this.reasonStart === this.reasonEnd ? '' : s.substring(this.reasonStart - delta, this.reasonEnd - delta);
   }
 
   protected headDone(): number {
