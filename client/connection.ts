@@ -22,6 +22,8 @@ export const CLOSED = 3;
 /** Bodies up to this size go out in the same write as the head. */
 const COALESCE_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** Bytes of a response kept before its final head, for the obs-fold retry. */
+const MAX_HEAD_RETAINED = 64 * 1024;
 
 export class Connection {
   readonly pool: Pool;
@@ -274,9 +276,13 @@ export class Connection {
       return;
     }
     ex.responseStarted = true;
-    if (!this.finalHeadSeen) {
+    if (!this.finalHeadSeen && !this.foldFixed) {
       this.headBuf = this.headBuf === null ? buf : Buffer.concat([this.headBuf, buf]);
-      if (this.foldPending) {
+      if (this.headBuf.length > MAX_HEAD_RETAINED && !this.foldPending) {
+        // Endless 1xx or a huge head: stop keeping bytes (no unfolding retry for this response).
+        this.headBuf = null;
+        this.foldFixed = true;
+      } else if (this.foldPending) {
         this.unfold();
         return;
       }
@@ -328,7 +334,7 @@ export class Connection {
     const from = this.parser.error !== null ? this.parser.error.offset : 0;
     const end = data.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
     if (end === -1) {
-      if (data.length > 65536) this.protocolError(this.parser.error!);
+      if (data.length > MAX_HEAD_RETAINED) this.protocolError(this.parser.error!);
       else this.foldPending = true;
       return;
     }

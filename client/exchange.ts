@@ -19,6 +19,8 @@ import type { RedirectHop, RequestOptions, Response, ResponseAs, ResponseHeaders
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** A declared Content-Length up to this is allocated at once; larger bodies are collected as they arrive. */
+const PREALLOCATE_MAX = 1024 * 1024;
 const EMPTY_HEADERS: ResponseHeaders = Object.freeze({}) as ResponseHeaders;
 
 export const DEFAULT_USER_AGENT = 'httpkit';
@@ -337,7 +339,7 @@ export class Exchange {
     if (this.as === 'stream') {
       this.stream = new ResponseBodyStream(this);
       this.settle(this.stream, undefined);
-    } else if (this.coding === CODING_NONE && head.contentLength > 0 && !noBody) {
+    } else if (this.coding === CODING_NONE && head.contentLength > 0 && head.contentLength <= PREALLOCATE_MAX && !noBody) {
       this.single = Buffer.allocUnsafe(head.contentLength);
     }
     return true;
