@@ -1,12 +1,13 @@
-// Static files from a directory: ETag/Last-Modified with 304s, single byte ranges
-// with 206/416, Content-Type from the extension, index files for directories, and
-// refusal of any path that could leave the root (.., encoded dots or slashes,
+// Static files from a directory: ETag/Last-Modified with 304s, byte ranges with
+// 206/416 (several as multipart/byteranges), Content-Type from the extension, index
+// files for directories, and refusal of any path that could leave the root (.., encoded dots or slashes,
 // backslashes, NUL, absolute paths, symlinks pointing outside).
 import { realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { FileBody, Handler, Request, Response } from './types.ts';
 import { mimeType } from './mime.ts';
+import { byteRangesBody, parseRanges } from './static-ranges.ts';
 
 /** Options of `serveStatic` and `wrapStatic`. */
 export interface StaticOptions {
@@ -76,25 +77,6 @@ function etagMatches(header: string, etag: string): boolean {
     if (t === etag) return true;
   }
   return false;
-}
-
-/** [start, end] inclusive for a single `bytes=` range; null to ignore it; 'unsatisfiable' for 416. */
-export function parseRange(header: string, size: number): [number, number] | null | 'unsatisfiable' {
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (m === null) return null; // multiple or malformed ranges: serve the whole file
-  const [, a, b] = m;
-  if (a === '' && b === '') return null;
-  if (a === '') {
-    const n = Number(b);
-    if (n === 0 || size === 0) return 'unsatisfiable';
-    return [Math.max(0, size - n), size - 1];
-  }
-  const start = Number(a);
-  let end = b === '' ? size - 1 : Number(b);
-  if (b !== '' && end < start) return null;
-  if (start >= size) return 'unsatisfiable';
-  if (end >= size) end = size - 1;
-  return [start, end];
 }
 
 type Outcome = Response | null; // null: no such file
@@ -207,14 +189,21 @@ function respond(req: Request, path: string, contentType: string, st: Stats, use
   if (ranges) headers['accept-ranges'] = 'bytes';
   const rangeHeader = ranges ? req.headers.range : undefined;
   if (rangeHeader !== undefined && ifRangeHolds(req.headers['if-range'], etag, st)) {
-    const range = parseRange(rangeHeader, st.size);
-    if (range === 'unsatisfiable') {
+    const ranges = parseRanges(rangeHeader, st.size);
+    if (ranges === 'unsatisfiable') {
       return { status: 416, headers: { 'content-range': `bytes */${st.size}`, 'content-type': textPlain }, body: 'Range Not Satisfiable\n' };
     }
-    if (range !== null) {
-      headers['content-range'] = `bytes ${range[0]}-${range[1]}/${st.size}`;
-      const body: FileBody = { kind: 'file', path, start: range[0], end: range[1] };
+    if (ranges !== null && ranges.length === 1) {
+      const [start, end] = ranges[0]!;
+      headers['content-range'] = `bytes ${start}-${end}/${st.size}`;
+      const body: FileBody = { kind: 'file', path, start, end };
       return { status: 206, headers, body };
+    }
+    if (ranges !== null) {
+      const multi = byteRangesBody(path, ranges, st.size, headers['content-type']!);
+      headers['content-type'] = multi.contentType;
+      headers['content-length'] = String(multi.length);
+      return { status: 206, headers, body: multi.body };
     }
   }
   const body: FileBody = { kind: 'file', path };

@@ -2,7 +2,7 @@
 // them, and traversal attempts sent as raw request lines (clients would normalise them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runServer, type Server } from '../../lib/server.ts';
 import { serveStatic, wrapStatic } from '../../lib/static.ts';
@@ -65,6 +65,46 @@ test('304 for a matching validator, 206 and 416 for ranges', { timeout: 5000 }, 
   const bad = await request(server.port, 'GET', '/data.bin', { Range: 'bytes=1000-' });
   assert.equal(bad.status, 416);
   assert.equal(header(bad, 'content-range'), 'bytes */256');
+});
+
+test('several ranges: one multipart/byteranges 206 with exact Content-Length', { timeout: 5000 }, async () => {
+  const r = await request(server.port, 'GET', '/data.bin', { Range: 'bytes=250-,0-2,10-11' });
+  assert.equal(r.status, 206);
+  const m = /^multipart\/byteranges; boundary=(\S+)$/.exec(header(r, 'content-type')!);
+  assert.ok(m, header(r, 'content-type'));
+  assert.equal(Number(header(r, 'content-length')), r.body.length);
+  assert.equal(header(r, 'content-range'), undefined);
+  const text = r.body.toString('latin1');
+  const parts = text.split(`--${m[1]}`);
+  assert.equal(parts[0], '', 'no preamble');
+  assert.equal(parts[parts.length - 1], '--\r\n', 'closing delimiter');
+  const seen = parts.slice(1, -1).map((p) => {
+    const [head, data] = p.replace(/\r\n$/, '').split('\r\n\r\n');
+    return { range: /Content-Range: (.*)/.exec(head!)![1], type: /Content-Type: (.*)/.exec(head!)![1], bytes: [...Buffer.from(data!, 'latin1')] };
+  });
+  assert.deepEqual(seen, [
+    { range: 'bytes 0-2/256', type: 'application/octet-stream', bytes: [0, 1, 2] },
+    { range: 'bytes 10-11/256', type: 'application/octet-stream', bytes: [10, 11] },
+    { range: 'bytes 250-255/256', type: 'application/octet-stream', bytes: [250, 251, 252, 253, 254, 255] },
+  ]);
+  const head = await request(server.port, 'HEAD', '/data.bin', { Range: 'bytes=0-0,5-5' });
+  assert.equal(head.status, 206);
+  assert.equal(head.body.length, 0);
+  assert.ok(Number(header(head, 'content-length')) > 2);
+});
+
+test('several large ranges stream whole (reads past one chunk)', { timeout: 5000 }, async () => {
+  const big = Buffer.alloc(300_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+  writeFileSync(join(site.root, 'big.bin'), big);
+  const r = await request(server.port, 'GET', '/big.bin', { Range: 'bytes=0-99999,150000-' });
+  assert.equal(r.status, 206);
+  const boundary = /boundary=(\S+)/.exec(header(r, 'content-type')!)![1]!;
+  const first = r.body.indexOf('\r\n\r\n') + 4;
+  assert.ok(r.body.subarray(first, first + 100_000).equals(big.subarray(0, 100_000)));
+  const second = r.body.indexOf('\r\n\r\n', first + 100_000) + 4;
+  assert.ok(r.body.subarray(second, second + 150_000).equals(big.subarray(150_000)));
+  assert.equal(r.body.subarray(second + 150_000).toString('latin1'), `\r\n--${boundary}--\r\n`);
 });
 
 test('directory redirect, mounted prefix and fall-through to the app', { timeout: 5000 }, async () => {

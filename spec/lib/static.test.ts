@@ -4,7 +4,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRange, safeSegments, serveStatic, wrapStatic } from '../../lib/static.ts';
+import { safeSegments, serveStatic, wrapStatic } from '../../lib/static.ts';
+import { MAX_RANGES, parseRanges } from '../../lib/static-ranges.ts';
 import { mimeType } from '../../lib/mime.ts';
 import type { FileBody, Request, Response } from '../../lib/types.ts';
 import { makeRequest, makeSite } from './middleware-support.ts';
@@ -71,13 +72,16 @@ test('ranges: 206 with Content-Range, 416 when unsatisfiable, ignored when malfo
   assert.equal((await get('/empty.txt', { range: 'bytes=0-' })).status, 416);
   assert.equal((await get('/data.bin', { range: 'bytes=-0' })).status, 416);
   assert.equal((await get('/data.bin', { range: 'bytes=5-1' })).status, 200);
-  assert.equal((await get('/data.bin', { range: 'bytes=0-1,5-6' })).status, 200, 'multiple ranges: whole file');
+  const multi = await get('/data.bin', { range: 'bytes=0-1,5-6' });
+  assert.equal(multi.status, 206);
+  assert.match(String(multi.headers!['content-type']), /^multipart\/byteranges; boundary=[0-9a-f]{24}$/);
+  assert.equal((await get('/data.bin', { range: 'bytes=0-1,2-3' })).headers!['content-range'], 'bytes 0-3/256', 'adjacent ranges merge into one');
   assert.equal((await get('/data.bin', { range: 'items=0-1' })).status, 200);
   const etag = String((await get('/data.bin')).headers!.etag);
   assert.equal((await get('/data.bin', { range: 'bytes=0-0', 'if-range': etag })).status, 206);
   assert.equal((await get('/data.bin', { range: 'bytes=0-0', 'if-range': '"stale"' })).status, 200);
-  assert.deepEqual(parseRange('bytes=0-0', 1), [0, 0]);
-  assert.equal(parseRange('bytes=-', 10), null);
+  assert.deepEqual(parseRanges('bytes=0-0', 1), [[0, 0]]);
+  assert.equal(parseRanges('bytes=-', 10), null);
   assert.equal((await serveStatic(site.root, { ranges: false })(makeRequest({ uri: '/data.bin', headers: { range: 'bytes=0-1' } })) as Response).status, 200);
 });
 
@@ -168,4 +172,19 @@ test('random raw paths: safeSegments never throws and never yields a dangerous s
       assert.ok(!/[/\\\0]/.test(s) && !/^[A-Za-z]:/.test(s), `${JSON.stringify(p)} -> ${JSON.stringify(s)}`);
     }
   }
+});
+
+test('parseRanges: lists, merging, unsatisfiable members, limits', () => {
+  assert.deepEqual(parseRanges('bytes=50-59, 0-9,-5', 100), [[0, 9], [50, 59], [95, 99]]);
+  assert.deepEqual(parseRanges('bytes=0-10,5-20,21-30', 100), [[0, 30]]);
+  assert.deepEqual(parseRanges('bytes=0-0,500-600', 100), [[0, 0]], 'unsatisfiable members dropped');
+  assert.equal(parseRanges('bytes=500-600,700-', 100), 'unsatisfiable');
+  assert.deepEqual(parseRanges('BYTES = 1-2 , , 4-5', 100), [[1, 2], [4, 5]]);
+  assert.equal(parseRanges('bytes=1-2,x', 100), null);
+  assert.equal(parseRanges('bytes=5-1', 100), null);
+  assert.equal(parseRanges('chars=1-2', 100), null);
+  const many = Array.from({ length: MAX_RANGES + 1 }, (_, i) => `${i * 2}-${i * 2}`).join(',');
+  assert.equal(parseRanges(`bytes=${many}`, 1000), null, 'too many ranges: whole file');
+  const overlapping = Array.from({ length: 50 }, () => '0-99').join(',');
+  assert.deepEqual(parseRanges(`bytes=${overlapping}`, 1000), [[0, 99]], 'repeats merge');
 });
