@@ -7,7 +7,7 @@ import type { ParseErrorShape, ResponseHead } from '../parser/types.ts';
 import {
   ClientError, toClientError,
   ERR_CONNECT_TIMEOUT, ERR_IDLE_TIMEOUT, ERR_INVALID_BODY, ERR_PREMATURE_CLOSE, ERR_PROTOCOL, ERR_SOCKET, ERR_TIMEOUT,
-  ERR_UNEXPECTED_UPGRADE, ERR_PROXY,
+  ERR_UNEXPECTED_UPGRADE, ERR_PROXY, ERR_TLS,
 } from './errors.ts';
 import { serialiseHead } from './request.ts';
 import { openTunnel } from './proxy.ts';
@@ -476,7 +476,7 @@ export class Connection {
 
   private onError(err: Error): void {
     if (this.state === CONNECTING) {
-      this.connectFailed(toClientError(err, ERR_SOCKET));
+      this.connectFailed(toClientError(err, this.pool.https ? ERR_TLS : ERR_SOCKET));
       return;
     }
     this.failExchange(toClientError(err, ERR_SOCKET));
