@@ -135,6 +135,11 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
 
     let st = await statOrNull(path);
     if (st === null) return null;
+    // Symlinks may point anywhere: the real path must still be under the real root
+    // (checked before a directory redirect too, which would reveal the target exists).
+    realRoot ??= realpath(rootDir).catch(() => rootDir);
+    let real = await insideRoot(path, realRoot);
+    if (real === null) return null;
     if (st.isDirectory()) {
       if (!rest.endsWith('/')) {
         if (!redirectDirs) return null;
@@ -145,15 +150,19 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
       path = join(path, index);
       st = await statOrNull(path);
       if (st === null) return null;
+      real = await insideRoot(path, realRoot);
+      if (real === null) return null;
     }
     if (!st.isFile()) return null;
-    // Symlinks may point anywhere: the real path must still be under the real root.
-    realRoot ??= realpath(rootDir).catch(() => rootDir);
-    const [real, base] = await Promise.all([realpath(path).catch(() => null), realRoot]);
-    if (real === null || (real !== base && !real.startsWith(base + sep))) return null;
 
     return respond(req, real, mimeType(path), st, useEtag, useLastModified, cacheControl, ranges);
   };
+}
+
+/** The real path of `path` when it lies under the real root, else null. */
+async function insideRoot(path: string, realRoot: Promise<string>): Promise<string | null> {
+  const [real, base] = await Promise.all([realpath(path).catch(() => null), realRoot]);
+  return real !== null && (real === base || real.startsWith(base + sep)) ? real : null;
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {

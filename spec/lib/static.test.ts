@@ -117,6 +117,8 @@ const refused: [string, number][] = [
   ['/.env', 404],
   ['/escape.txt', 404],
   ['/escape-dir/secret.txt', 404],
+  ['/escape-dir', 404],
+  ['/escape-dir/', 404],
   ['/missing.txt', 404],
   ['/hello.txt/more', 404],
 ];
