@@ -191,3 +191,31 @@ test('an idle pool does not keep the process alive', async () => {
   assert.equal(res.code, 0);
   assert.ok(Date.now() - t0 < 10000, 'exited without waiting for keepalive');
 });
+
+test('the retry happens once: a second failure on the fresh connection is returned', async () => {
+  const c = createClient();
+  let n = 0;
+  const s = await rawServer((_req, socket) => {
+    n++;
+    if (n === 1) socket.write(ok('first'));
+    else socket.destroy();
+  });
+  servers.push(s);
+  await c.request({ url: s.url });
+  const r = await c.request({ url: s.url });
+  assert.equal(r.error?.code, 'ERR_PREMATURE_CLOSE');
+  assert.equal(s.requests.length, 3, 'original, one retry, nothing more');
+  c.close();
+});
+
+test('client defaults apply to its requests; per-request options win', async () => {
+  const c = createClient({ defaults: { headers: { 'x-team': 'core', 'x-over': 'default' }, userAgent: 'team-agent', as: 'text' } });
+  const s = await okServer();
+  const r = await c.request({ url: s.url, headers: { 'x-over': 'mine' } });
+  assert.equal(r.body, 'conn 0');
+  const req = s.requests.at(-1)!;
+  assert.equal(req.headers['x-team'], 'core');
+  assert.equal(req.headers['x-over'], 'mine');
+  assert.equal(req.headers['user-agent'], 'team-agent');
+  c.close();
+});

@@ -119,3 +119,13 @@ test('streamed bodies are decoded; HEAD gives an empty stream', async () => {
   const h = await client.request({ url: s.url, method: 'HEAD', as: 'stream' });
   assert.equal((await readAll(h.body as Readable)).length, 0);
 });
+
+test('aborting while a body streams destroys the stream with ERR_ABORTED', async () => {
+  const s = await rawServer((_req, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'));
+  servers.push(s);
+  const ac = new AbortController();
+  const r = await client.request({ url: s.url, as: 'stream', signal: ac.signal });
+  assert.equal(r.status, 200);
+  setTimeout(() => ac.abort(), 30);
+  await assert.rejects(readAll(r.body as Readable), { code: 'ERR_ABORTED' });
+});
