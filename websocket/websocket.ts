@@ -96,8 +96,8 @@ export class WebSocket implements ReceiverHandler {
 
   /**
    * Take over `socket` after a completed handshake. `head` holds bytes already read
-   * past the HTTP head (the start of the first frames); they are processed on the next tick,
-   * after the caller had the chance to set handlers.
+   * past the HTTP head (the start of the first frames); they are processed on a later
+   * turn of the event loop, after the caller had the chance to set handlers.
    */
   constructor(socket: Duplex, options: WebSocketOptions, head?: Buffer) {
     this.socket = socket;
@@ -134,8 +134,10 @@ export class WebSocket implements ReceiverHandler {
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
-    if (head !== undefined && head.length > 0) process.nextTick(pushHead, this, head);
-    socket.resume();
+    // Bytes that came with the handshake wait one turn of the event loop (the socket
+    // stays paused meanwhile), so code after `await connect()` can set handlers first.
+    if (head !== undefined && head.length > 0) setImmediate(pushHead, this, head);
+    else socket.resume();
     if (socket.destroyed) process.nextTick(socketOnCloseOf, this);
   }
 
@@ -348,7 +350,9 @@ function socketOnTimeout(this: Duplex): void {
 }
 
 function pushHead(ws: WebSocket, head: Buffer): void {
+  if (ws.readyState === CLOSED) return;
   ws.receive(head);
+  if (!ws.socket.destroyed) ws.socket.resume();
 }
 
 function closeTimerFired(ws: WebSocket): void {

@@ -1,0 +1,328 @@
+// End to end over real sockets on 127.0.0.1: our client against our node:net server.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
+import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { startServer, cframe, decodeFrames, Opcode } from './helpers.ts';
+import { connect, upgradeSocket, WebSocket, HandshakeError, CLOSED } from '../../websocket/index.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanups) {
+    await c();
+  }
+});
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function echoServer(options = {}) {
+  const srv = await startServer(options, (ws) => {
+    ws.onMessage = (data, isBinary) => ws.send(data, { binary: isBinary });
+  });
+  cleanups.push(srv.close);
+  return srv;
+}
+
+test('echo of text, binary and large messages; same API on both ends', async () => {
+  const srv = await echoServer();
+  const c = await connect(srv.url);
+  const got: [string | Buffer, boolean][] = [];
+  const done = deferred<void>();
+  c.onMessage = (d, bin) => {
+    got.push([bin ? Buffer.from(d) : d.toString(), bin]);
+    if (got.length === 3) done.resolve();
+  };
+  const big = Buffer.alloc(300_000);
+  for (let i = 0; i < big.length; i++) big[i] = i & 0xff;
+  c.send('héllo');
+  c.send(Buffer.from([0, 1, 2]));
+  c.send(big);
+  await done.promise;
+  assert.deepEqual(got[0], ['héllo', false]);
+  assert.deepEqual(got[1], [Buffer.from([0, 1, 2]), true]);
+  assert.ok((got[2]![0] as Buffer).equals(big));
+  c.close();
+});
+
+test('fragmented send is reassembled by the peer', async () => {
+  const srv = await echoServer();
+  const c = await connect(srv.url);
+  const msg = deferred<string>();
+  c.onMessage = (d) => msg.resolve(d.toString());
+  c.send('frag', { fin: false });
+  c.send('men', { fin: false });
+  c.send('ted');
+  assert.equal(await msg.promise, 'fragmented');
+  c.close();
+});
+
+test('close handshake: client closes, server echoes and closes TCP first', async () => {
+  const serverClose = deferred<[number, string]>();
+  const srv = await startServer({}, (ws) => {
+    ws.onClose = (code, reason) => serverClose.resolve([code, reason]);
+  });
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  const clientClose = deferred<[number, string]>();
+  c.onClose = (code, reason) => clientClose.resolve([code, reason]);
+  let clientSawEnd = false;
+  c.socket.once('end', () => (clientSawEnd = true));
+  c.close(4001, 'done here');
+  assert.deepEqual(await serverClose.promise, [4001, 'done here']);
+  assert.deepEqual(await clientClose.promise, [4001, '']);
+  assert.ok(clientSawEnd, 'the client saw the server FIN (server closed TCP first)');
+  assert.equal(c.readyState, CLOSED);
+  assert.equal(c.send('late'), false, 'send after close is refused');
+});
+
+test('close handshake: server closes', async () => {
+  const srv = await startServer({}, (ws) => ws.close(1001, 'going'));
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  const [code, reason] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  assert.deepEqual([code, reason], [1001, 'going']);
+});
+
+test('close() validates code and reason', async () => {
+  const srv = await echoServer();
+  const c = await connect(srv.url);
+  assert.throws(() => c.close(1005), RangeError);
+  assert.throws(() => c.close(1004), RangeError);
+  assert.throws(() => c.close(1000, 'x'.repeat(124)), RangeError);
+  assert.throws(() => c.ping(Buffer.alloc(126)), RangeError);
+  c.close(1000, 'é'.repeat(61)); // 122 bytes: allowed
+  await new Promise((r) => (c.onClose = r));
+});
+
+test('abrupt TCP loss reports 1006', async () => {
+  const srv = await startServer({}, (ws) => ws.socket.destroy());
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  const [code] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  assert.equal(code, 1006);
+});
+
+test('ping is answered with a pong carrying the same payload', async () => {
+  const srv = await echoServer();
+  const c = await connect(srv.url);
+  const pong = deferred<string>();
+  c.onPong = (d) => pong.resolve(d.toString());
+  c.ping('are you there');
+  assert.equal(await pong.promise, 'are you there');
+  c.close();
+});
+
+test('bytes sent right behind the request head reach the connection (leftover head)', async () => {
+  const got = deferred<string>();
+  const srv = await startServer({}, (ws) => (ws.onMessage = (d) => got.resolve(d.toString())));
+  cleanups.push(srv.close);
+  const sock = netConnect(srv.port, '127.0.0.1');
+  await once(sock, 'connect');
+  const req = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+  sock.write(Buffer.concat([Buffer.from(req), cframe(Opcode.TEXT, 'early bird')]));
+  assert.equal(await got.promise, 'early bird');
+  sock.destroy();
+});
+
+test('rejected upgrade over a real socket: 426 response, then the socket closes', async () => {
+  const srv = await echoServer();
+  const sock = netConnect(srv.port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  sock.on('data', (c) => chunks.push(c));
+  sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n');
+  await once(sock, 'close');
+  const text = Buffer.concat(chunks).toString();
+  assert.match(text, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
+  assert.match(text, /\r\nSec-WebSocket-Version: 13\r\n/);
+});
+
+test('client: non-101 answer rejects with HandshakeError carrying the status', async () => {
+  const srv = await startServer({ verifyOrigin: () => false }, () => {});
+  cleanups.push(srv.close);
+  await assert.rejects(connect(srv.url), (err: unknown) => err instanceof HandshakeError && err.statusCode === 403);
+});
+
+test('client: handshake timeout and refused connection', async () => {
+  const silent = (await import('node:net')).createServer((s) => s.resume()); // reads, never answers
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  cleanups.push(() => new Promise<void>((r) => silent.close(() => r())));
+  const port = (silent.address() as { port: number }).port;
+  const t0 = Date.now();
+  await assert.rejects(connect(`ws://127.0.0.1:${port}`, { timeout: 150 }), /timed out/);
+  assert.ok(Date.now() - t0 < 2000);
+  await assert.rejects(connect('http://127.0.0.1:1/'), /unsupported protocol/);
+  silent.close();
+  await assert.rejects(connect(`ws://127.0.0.1:${port}`, { timeout: 1000 }), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
+});
+
+test('subprotocol negotiated end to end', async () => {
+  const srv = await startServer({ protocols: ['chat.v2'] }, (ws) => ws.send(ws.protocol));
+  cleanups.push(srv.close);
+  const c = await connect(srv.url, { protocols: ['chat.v1', 'chat.v2'] });
+  assert.equal(c.protocol, 'chat.v2');
+  const m = await new Promise<string>((r) => (c.onMessage = (d) => r(d.toString())));
+  assert.equal(m, 'chat.v2');
+  c.close();
+});
+
+test('permessage-deflate end to end in both directions, with and without context takeover', async () => {
+  for (const policy of [{}, { serverNoContextTakeover: true, clientNoContextTakeover: true }]) {
+    const srv = await echoServer({ perMessageDeflate: { ...policy, threshold: 0 } });
+    const c = await connect(srv.url, { perMessageDeflate: { threshold: 0 } });
+    const wire: number[] = [];
+    c.socket.on('data', (d: Buffer) => wire.push(d.length));
+    const texts = ['a'.repeat(10000), 'b'.repeat(20000), 'short ✓'];
+    const got: string[] = [];
+    const done = deferred<void>();
+    c.onMessage = (d) => {
+      got.push(d.toString());
+      if (got.length === texts.length) done.resolve();
+    };
+    for (const t of texts) c.send(t);
+    await done.promise;
+    assert.deepEqual(got, texts);
+    assert.ok(wire.reduce((a, b) => a + b, 0) < 2000, 'replies were compressed on the wire');
+    c.close();
+    await new Promise((r) => (c.onClose = r));
+  }
+});
+
+test('message over maxPayload closes with 1009 end to end', async () => {
+  const serverErr = deferred<string>();
+  const srv = await startServer({ maxPayload: 1000 }, (ws) => (ws.onError = (e) => serverErr.resolve(e.code)));
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  c.send(Buffer.alloc(1001));
+  const [code] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  assert.equal(code, 1009);
+  assert.equal(await serverErr.promise, 'WS_MESSAGE_TOO_BIG');
+});
+
+test('backpressure: send() reports the high-water mark, bufferedAmount drains, onDrain fires', async () => {
+  let serverWs!: WebSocket;
+  const ready = deferred<void>();
+  const srv = await startServer({ highWaterMark: 64 * 1024 }, (ws) => {
+    serverWs = ws;
+    ready.resolve();
+  });
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  await ready.promise;
+  c.socket.pause(); // the client stops reading
+  const chunk = Buffer.alloc(256 * 1024);
+  let sent = 0;
+  while (serverWs.send(chunk)) sent++;
+  assert.ok(sent < 100, 'send() turned false while the peer was not reading');
+  assert.ok(serverWs.bufferedAmount >= 64 * 1024);
+  const drained = new Promise<void>((r) => (serverWs.onDrain = r));
+  let received = 0;
+  c.onMessage = (d) => (received += d.length);
+  c.socket.resume();
+  await drained;
+  assert.ok(serverWs.bufferedAmount < 64 * 1024);
+  c.close();
+  await new Promise((r) => (c.onClose = r));
+  assert.equal(received, (sent + 1) * chunk.length, 'no data lost');
+});
+
+test('idle timeout closes with 1001', async () => {
+  const srv = await startServer({ idleTimeout: 100 }, () => {});
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  const t0 = Date.now();
+  const [code, reason] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  assert.deepEqual([code, reason], [1001, 'idle timeout']);
+  assert.ok(Date.now() - t0 >= 90);
+});
+
+test('heartbeat: pings keep a live peer open, a silent peer is dropped', async () => {
+  let serverWs!: WebSocket;
+  const closed = deferred<number>();
+  const srv = await startServer({ heartbeatInterval: 60 }, (ws) => {
+    serverWs = ws;
+    ws.onClose = (code) => closed.resolve(code);
+  });
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  let pings = 0;
+  c.onPing = () => pings++;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(pings >= 2, `client answered ${pings} pings`);
+  assert.equal(serverWs.readyState, 1, 'still open');
+  // Stop reading: pongs stop, the server gives up.
+  c.socket.pause();
+  assert.equal(await closed.promise, 1006);
+  c.terminate();
+});
+
+test('wss:// with a self-signed certificate', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'httpkit-wss-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  } catch {
+    if (process.env.CI === 'true') throw new Error('openssl is required for the wss test');
+    t.skip('openssl not available');
+    return;
+  }
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (socket) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.removeListener('data', onData);
+      const lines = buf.toString('latin1', 0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+      const ws = upgradeSocket(socket, { method: 'GET', headers }, {}, buf.subarray(end + 4));
+      if (ws instanceof WebSocket) ws.onMessage = (d, b) => ws.send(d, { binary: b });
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  await assert.rejects(connect(`wss://127.0.0.1:${port}/`), /self[- ]signed|certificate/i);
+  const c = await connect(`wss://127.0.0.1:${port}/`, { tls: { ca: cert } });
+  const m = await new Promise<string>((r) => {
+    c.onMessage = (d) => r(d.toString());
+    c.send('over tls');
+  });
+  assert.equal(m, 'over tls');
+  c.close();
+  await new Promise((r) => (c.onClose = r));
+});
+
+test('client frames on the wire are masked, server frames are not', async () => {
+  const srv = await echoServer();
+  const c = await connect(srv.url);
+  const serverSide = [...srv.sockets][0]!;
+  const fromClient: Buffer[] = [];
+  serverSide.prependListener('data', (d: Buffer) => fromClient.push(Buffer.from(d)));
+  const fromServer: Buffer[] = [];
+  c.socket.on('data', (d: Buffer) => fromServer.push(Buffer.from(d)));
+  const got = new Promise<void>((r) => (c.onMessage = () => r()));
+  c.send('mask me');
+  await got;
+  // Our listener runs first and copies the chunk: the receiver unmasks in place.
+  const cf = decodeFrames(Buffer.concat(fromClient));
+  const sf = decodeFrames(Buffer.concat(fromServer));
+  assert.equal(cf[0]!.masked, true);
+  assert.equal(cf[0]!.payload.toString(), 'mask me');
+  assert.equal(sf[0]!.masked, false);
+  c.close();
+});
