@@ -68,6 +68,8 @@ export class WebSocket implements ReceiverHandler {
   readonly isServer: boolean;
   /** Negotiated subprotocol, '' when none. */
   readonly protocol: string;
+  /** Negotiated permessage-deflate parameters, null when messages are not compressed. */
+  readonly perMessageDeflate: DeflateParams | null;
   /** 1 open, 2 closing, 3 closed. */
   readyState = OPEN;
   onMessage: (data: Buffer, isBinary: boolean) => void;
@@ -103,6 +105,7 @@ export class WebSocket implements ReceiverHandler {
     this.socket = socket;
     this.isServer = options.role === 'server';
     this.protocol = options.protocol ?? '';
+    this.perMessageDeflate = options.deflate ?? null;
     this.onMessage = options.onMessage ?? noop;
     this.onPing = options.onPing ?? noop;
     this.onPong = options.onPong ?? noop;
