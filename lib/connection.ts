@@ -72,10 +72,23 @@ export class Exchange {
   }
 }
 
-/** A pooled parser with its callbacks pointed at whichever connection holds it. */
+/**
+ * A pooled parser, with the state of the message being read, its callbacks pointed at
+ * whichever connection holds it. Connections hold one only while reading a message,
+ * so an idle connection carries none of this.
+ */
 export class ParserSlot {
   readonly parser: RequestParser;
   conn: Connection | null = null;
+  head: RequestHead | null = null;
+  headers: RequestHeaders | null = null;
+  body: Buffer | null = null;
+  bodyParts: Buffer[] | null = null;
+  bodyLength = 0;
+  headDone = false;
+  completed = false;
+  /** Status to answer the current message with instead of running the handler. */
+  reject = 0;
 
   constructor(ctx: ServerContext) {
     this.parser = new RequestParser(this, {
@@ -93,6 +106,18 @@ export class ParserSlot {
   }
   onComplete(trailers: string[] | null): void {
     this.conn!.onComplete(trailers);
+  }
+
+  /** Forget the message (after dispatch, or when it is rejected). */
+  clear(): void {
+    this.head = null;
+    this.headers = null;
+    this.body = null;
+    this.bodyParts = null;
+    this.bodyLength = 0;
+    this.headDone = false;
+    this.completed = false;
+    this.reject = 0;
   }
 }
 
@@ -115,19 +140,11 @@ export class Connection implements Timed {
   last: Exchange | null = null;
   queued = 0;
 
-  // The message being read.
-  head: RequestHead | null = null;
-  headers: RequestHeaders | null = null;
-  body: Buffer | null = null;
-  bodyParts: Buffer[] | null = null;
-  bodyLength = 0;
+  // The message being read (its details live in the parser slot).
   /** Bytes of a message have arrived and it is not complete. */
   inMessage = false;
-  headDone = false;
+  /** Wheel time when the current message began. */
   msgStart = 0;
-  completed = false;
-  /** Status to answer the current message with instead of running the handler. */
-  reject = 0;
 
   // Output batching: one write per socket read.
   out = '';
@@ -196,8 +213,8 @@ export class Connection implements Timed {
     const p = slot.parser;
     for (;;) {
       const n = p.execute(buf);
-      if (this.completed) {
-        this.completed = false;
+      if (slot.completed) {
+        slot.completed = false;
         const rest = buf.length - n;
         this.inMessage = rest > 0;
         this.msgStart = this.ctx.wheel.now;
@@ -222,8 +239,8 @@ export class Connection implements Timed {
         }
         continue;
       }
-      if (this.reject !== 0) {
-        this.rejectMessage(this.reject);
+      if (slot.reject !== 0) {
+        this.rejectMessage(slot.reject);
         return;
       }
       const err = p.error;
@@ -248,16 +265,18 @@ export class Connection implements Timed {
     const slot = this.slot!;
     this.slot = null;
     slot.conn = null;
+    slot.clear();
     slot.parser.reset();
     if (this.ctx.parsers.length < 256) this.ctx.parsers.push(slot);
   }
 
   onHead(head: RequestHead): void {
-    this.head = head;
-    this.headDone = true;
+    const slot = this.slot!;
+    slot.head = head;
+    slot.headDone = true;
     const ctx = this.ctx;
     const headers = buildHeaders(head.rawHeaders, hostScratch);
-    this.headers = headers;
+    slot.headers = headers;
     if (head.versionMajor !== 1) return this.rejectHead(505);
     // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before; a valid value.
     const hosts = hostScratch.hostCount;
@@ -272,48 +291,46 @@ export class Connection implements Timed {
       if ((cl > 0 || head.chunked) && head.versionMinor >= 1 && this.first === null) this.out += CONTINUE;
     }
     if (cl > 0) {
-      this.body = Buffer.allocUnsafe(cl);
-      this.bodyLength = 0;
+      slot.body = Buffer.allocUnsafe(cl);
+      slot.bodyLength = 0;
     } else if (head.chunked) {
-      this.bodyParts = [];
-      this.bodyLength = 0;
+      slot.bodyParts = [];
+      slot.bodyLength = 0;
     }
   }
 
   private rejectHead(status: number): void {
-    this.reject = status;
-    this.slot!.parser.pause();
+    const slot = this.slot!;
+    slot.reject = status;
+    slot.parser.pause();
   }
 
   onBody(chunk: Buffer): void {
-    if (this.reject !== 0) return;
-    const body = this.body;
+    const slot = this.slot!;
+    if (slot.reject !== 0) return;
+    const body = slot.body;
     if (body !== null) {
-      chunk.copy(body, this.bodyLength);
-      this.bodyLength += chunk.length;
+      chunk.copy(body, slot.bodyLength);
+      slot.bodyLength += chunk.length;
       return;
     }
-    this.bodyLength += chunk.length;
-    if (this.bodyLength > this.ctx.maxBody) return this.rejectHead(413);
-    this.bodyParts!.push(Buffer.from(chunk));
+    slot.bodyLength += chunk.length;
+    if (slot.bodyLength > this.ctx.maxBody) return this.rejectHead(413);
+    slot.bodyParts!.push(Buffer.from(chunk));
   }
 
   onComplete(_trailers: string[] | null): void {
-    if (this.reject !== 0) return;
-    this.completed = true;
-    this.headDone = false;
-    this.slot!.parser.pause();
+    const slot = this.slot!;
+    if (slot.reject !== 0) return;
+    slot.completed = true;
+    slot.headDone = false;
+    slot.parser.pause();
   }
 
   /** Answer the message being read with an error status, then close. */
   private rejectMessage(status: number): void {
-    this.reject = 0;
-    this.head = null;
-    this.headers = null;
-    this.body = null;
-    this.bodyParts = null;
+    this.slot!.clear();
     this.inMessage = false;
-    this.headDone = false;
     const ex = new Exchange(this, false, false, false, false);
     this.enqueue(ex);
     this.closing = true;
@@ -321,16 +338,17 @@ export class Connection implements Timed {
   }
 
   private dispatch(): void {
-    const head = this.head!;
-    const headers = this.headers!;
-    this.head = null;
-    this.headers = null;
-    let body: Buffer | null = this.body;
-    if (body !== null) this.body = null;
-    else if (this.bodyParts !== null) {
-      const parts = this.bodyParts;
-      this.bodyParts = null;
-      body = parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.bodyLength);
+    const slot = this.slot!;
+    const head = slot.head!;
+    const headers = slot.headers!;
+    slot.head = null;
+    slot.headers = null;
+    let body: Buffer | null = slot.body;
+    if (body !== null) slot.body = null;
+    else if (slot.bodyParts !== null) {
+      const parts = slot.bodyParts;
+      slot.bodyParts = null;
+      body = parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts, slot.bodyLength);
     }
     const ctx = this.ctx;
     const method = head.method;
@@ -721,7 +739,7 @@ export class Connection implements Timed {
     const ctx = this.ctx;
     const wheel = ctx.wheel;
     if (this.inMessage) {
-      const deadline = this.headDone
+      const deadline = this.slot !== null && this.slot.headDone
         ? this.msgStart + ctx.requestTimeout
         : this.msgStart + Math.min(ctx.headersTimeout, ctx.requestTimeout);
       wheel.addActive(this, deadline);
@@ -743,9 +761,7 @@ export class Connection implements Timed {
       if (this.first === null) {
         debug('request timeout');
         this.inMessage = false;
-        this.head = null;
-        this.body = null;
-        this.bodyParts = null;
+        if (this.slot !== null) this.slot.clear();
         const ex = new Exchange(this, false, false, false, false);
         this.enqueue(ex);
         this.closing = true;

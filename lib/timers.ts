@@ -26,8 +26,12 @@ class List {
 }
 
 export class TimerWheel {
-  /** Coarse clock: Date.now() at the last tick or touch. Good to one tick. */
+  /**
+   * Coarse clock in ms since the wheel was made (small integers stay unboxed in the
+   * connection objects that store deadlines). Set at each tick or touch.
+   */
   now: number;
+  private readonly epoch: number;
   readonly idleTimeout: number;
   private readonly idle = new List();
   private readonly active = new List();
@@ -39,7 +43,8 @@ export class TimerWheel {
    * @param granularity tick period in ms: how late a timeout may fire
    */
   constructor(idleTimeout: number, granularity: number) {
-    this.now = Date.now();
+    this.epoch = Date.now();
+    this.now = 0;
     this.idleTimeout = idleTimeout;
     this.granularity = granularity;
   }
@@ -57,7 +62,7 @@ export class TimerWheel {
 
   /** Refresh the clock (called once per socket read, not per request). */
   touch(): number {
-    return (this.now = Date.now());
+    return (this.now = Date.now() - this.epoch);
   }
 
   /** Put an item on the idle list, expiring idleTimeout from now. */
@@ -111,7 +116,7 @@ export class TimerWheel {
 }
 
 function tick(wheel: TimerWheel): void {
-  wheel.expire(Date.now());
+  wheel.expire(wheel.touch());
 }
 
 function append(list: List, item: Timed): void {

@@ -131,6 +131,8 @@ const h = await perConnection('httpkit');
 console.log(`httpkit    RSS ${kb(h.rss).padStart(9)} / conn   heap ${kb(h.heap).padStart(9)} / conn`);
 const n = await perConnection('node');
 console.log(`node:http  RSS ${kb(n.rss).padStart(9)} / conn   heap ${kb(n.heap).padStart(9)} / conn`);
+const b = await perConnection('net');
+console.log(`bare net   RSS ${kb(b.rss).padStart(9)} / conn   heap ${kb(b.heap).padStart(9)} / conn   (canned reply: the floor)`);
 console.log(`httpkit / node:http   RSS ${(h.rss / n.rss).toFixed(2)}x (target <= 0.5x)   heap ${(h.heap / n.heap).toFixed(2)}x (target: <= 1.5 KB/conn)`);
 
 if (have('wrk')) {
