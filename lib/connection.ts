@@ -416,7 +416,12 @@ export class Connection implements Timed {
       }
       const hook = (result as { [kRespond]?: (ex: Exchange) => void })[kRespond];
       if (hook !== undefined) {
-        hook.call(result, ex); // the channel API answers later through settle()
+        // The channel API answers later through settle(); its callbacks are user code.
+        try {
+          hook.call(result, ex);
+        } catch (err) {
+          this.fail(ex, err);
+        }
         return;
       }
       res = result as Response;
@@ -909,9 +914,17 @@ function bodyless(status: number): boolean {
   return isBodyless(status);
 }
 
+/** Release a body that will not be written: destroy a stream, finish an iterator. */
 function destroyBody(body: unknown): void {
-  if (body !== null && typeof body === 'object' && typeof (body as { destroy?: unknown }).destroy === 'function') {
-    (body as { destroy(): void }).destroy();
+  if (body === null || typeof body !== 'object') return;
+  if (typeof (body as { destroy?: unknown }).destroy === 'function') (body as { destroy(): void }).destroy();
+  else if (typeof (body as { return?: unknown }).return === 'function') {
+    try {
+      const r = (body as { return(): unknown }).return();
+      if (r instanceof Promise) r.catch(() => {});
+    } catch {
+      /* an iterator that cannot be closed: nothing more to do */
+    }
   }
 }
 

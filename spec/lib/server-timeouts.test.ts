@@ -152,3 +152,31 @@ test('timer wheel: idle items expire in order, active items by their own deadlin
   wheel.expire(1300);
   assert.deepEqual(fired, ['a', 'd', 'b', 'c']);
 });
+
+test('maxConnections: connections beyond it are refused, the others served', async () => {
+  await withServer(() => 'ok', { maxConnections: 1 }, async (server) => {
+    const a = await connectRaw(server.port);
+    a.write(get('/'));
+    await a.waitResponses(1);
+    const b = await connectRaw(server.port);
+    await b.waitClose(2000);
+    assert.equal(b.received.length, 0);
+    a.write(get('/'));
+    await a.waitResponses(2);
+    a.close();
+    b.close();
+  });
+});
+
+test('a channel whose onOpen throws gets a 500, not a crash', async () => {
+  const logged: unknown[] = [];
+  const { asChannel } = await import('../../lib/index.ts');
+  await withServer((req) => asChannel(req, { onOpen() { throw new Error('open failed'); } }), { errorLogger: (e) => logged.push(e) }, async (server) => {
+    const c = await connectRaw(server.port);
+    c.write(get('/'));
+    const [r] = await c.waitResponses(1);
+    c.close();
+    assert.equal(r!.status, 500);
+    assert.equal((logged[0] as Error).message, 'open failed');
+  });
+});
