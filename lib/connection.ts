@@ -231,7 +231,10 @@ export class Connection implements Timed {
         if (this.closed) return;
         if (rest === 0) return;
         buf = buf.subarray(n);
-        if (this.closing) return; // a Connection: close request: ignore what follows
+        if (this.closing) {
+          this.inMessage = false; // a Connection: close request: ignore what follows
+          return;
+        }
         if (this.queued >= MAX_QUEUED || this.out.length + this.socket.writableLength > MAX_PENDING_OUTPUT) {
           this.pauseReading(buf);
           this.inMessage = false;
