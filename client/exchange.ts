@@ -459,6 +459,7 @@ export class Exchange {
       }
     }
     this.url = to;
+    this.retried = false; // each hop may be retried once
     this.client.dispatch(this);
   }
 

@@ -37,6 +37,8 @@ export function openTunnel(
       socket.destroy();
       done(err, null);
     } else {
+      // Errors now surface on the TLS socket layered on top; this one must not throw them.
+      socket.on('error', () => {});
       done(null, socket);
     }
   };
