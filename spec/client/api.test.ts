@@ -271,3 +271,20 @@ test('createClient validates its options and close() fails nothing when idle', a
   assert.equal(r2.status, 200, 'a closed client can be used again');
   c.close();
 });
+
+test('a server answering early (413) while a streamed upload is still going gets its response', async () => {
+  const s = await rawServer(() => {}, '127.0.0.1', (socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!'));
+  });
+  servers.push(s);
+  async function* slow() {
+    for (let i = 0; i < 50; i++) {
+      yield Buffer.alloc(64 * 1024, 1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  const r = await post(s.url, { body: slow(), as: 'text' });
+  assert.equal(r.error, undefined);
+  assert.equal(r.status, 413);
+  assert.equal(r.body, 'too big!');
+});

@@ -129,3 +129,16 @@ test('no unhandled rejections or exceptions through all of the above', async () 
   }
   assert.equal(bad, 0);
 });
+
+test('timeout spans redirects', async () => {
+  const s = await rawServer((req, socket) => {
+    const n = Number(req.target.slice(1));
+    setTimeout(() => socket.write(`HTTP/1.1 302 Found\r\nLocation: /${n + 1}\r\nContent-Length: 0\r\n\r\n`), 80);
+  });
+  servers.push(s);
+  const t0 = performance.now();
+  const r = await client.request({ url: s.url + '/0', timeout: 300 });
+  assert.equal(r.error?.code, 'ERR_TIMEOUT');
+  assert.ok(performance.now() - t0 < 1500);
+  assert.ok(r.trace.length >= 2, `followed ${r.trace.length} redirects before the deadline`);
+});
