@@ -192,3 +192,32 @@ test('bytes after a complete response close the connection instead of reusing it
   assert.equal((await fetchText(s.url)).body, 'a');
   assert.equal(s.connections, 2);
 });
+
+test('responses delivered one byte per read parse the same (chunked+trailers, 1xx, obs-fold, gzip)', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const gz = gzipSync('byte by byte');
+  const replies: Record<string, Buffer> = {
+    '/chunked': Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nX-T: 1\r\n\r\n'),
+    '/fold': Buffer.from('HTTP/1.1 200 OK\r\nX-F: a\r\n b\r\nContent-Length: 3\r\n\r\nxyz'),
+    '/gzip': Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: ${gz.length}\r\n\r\n`), gz]),
+  };
+  const s = await rawServer(async (req, socket) => {
+    socket.setNoDelay(true);
+    const bytes = replies[req.target]!;
+    for (let i = 0; i < bytes.length; i++) {
+      if (socket.destroyed) return;
+      socket.write(bytes.subarray(i, i + 1));
+      await sleep(1);
+    }
+  });
+  servers.push(s);
+  const a = await fetchText(s.url + '/chunked');
+  assert.equal(a.body, 'abcde');
+  assert.deepEqual(a.trailers, { 'x-t': '1' });
+  const b = await fetchText(s.url + '/fold');
+  assert.equal(b.headers['x-f'], 'a b');
+  assert.equal(b.body, 'xyz');
+  const c = await client.request({ url: s.url + '/gzip' });
+  assert.equal(c.body, 'byte by byte');
+  assert.equal(s.connections, 1);
+});
