@@ -12,8 +12,8 @@ export type ChannelData = Response | string | Buffer | Uint8Array;
 export interface ChannelOptions {
   /** Called once the handler returned the channel and it can send. */
   onOpen?: (ch: Channel) => void;
-  /** Called exactly once when the channel closes, with the reason. */
-  onClose?: (ch: Channel, status: CloseStatus) => void;
+  /** Called exactly once when the channel closes, with the reason. WebSocket channels also pass the close code and reason. */
+  onClose?: (ch: Channel, status: CloseStatus, code?: number, reason?: string) => void;
   /** WebSocket channels: a message arrived (text as string, binary as Buffer). */
   onReceive?: (ch: Channel, data: string | Buffer) => void;
   /** WebSocket channels: a ping arrived. */
@@ -41,8 +41,8 @@ export interface Channel {
    * wait with `drained()` before sending more).
    */
   send(data: ChannelData, close?: boolean): boolean;
-  /** Close the channel (ends a stream; an unanswered request closes its connection). False if already closed. */
-  close(): boolean;
+  /** Close the channel (ends a stream; an unanswered request closes its connection; a WebSocket closes with `code`, default 1000). False if already closed. */
+  close(code?: number, reason?: string): boolean;
   /** True while more than the socket's high-water mark is waiting to be written. */
   readonly needsDrain: boolean;
   /** Resolves once the buffered data is written (or the channel closed). */

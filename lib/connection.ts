@@ -57,6 +57,8 @@ export class Exchange {
   silent = false;
   /** Set when the socket was handed over (WebSocket upgrade). */
   detached = false;
+  /** Called (on the next tick) once the exchanges before this one are answered: a pending upgrade may take the socket then. */
+  onTurn: ((ex: Exchange) => void) | null = null;
 
   constructor(conn: Connection, isHead: boolean, http10: boolean, keepAlive: boolean, upgrade: boolean) {
     this.conn = conn;
@@ -477,6 +479,7 @@ export class Connection implements Timed {
     this.first = next;
     if (next === null) this.last = null;
     this.queued--;
+    if (next !== null && next.onTurn !== null) process.nextTick(next.onTurn, next);
     if (ex.upgrade && !this.closing && this.slot !== null && this.slot.parser.upgraded) {
       // The upgrade was declined with a normal response: go on reading HTTP.
       this.slot.parser.resume();

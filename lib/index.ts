@@ -19,3 +19,6 @@ export { wrapMultipart, UploadedFile, MultipartError, type MultipartOptions, typ
 export { serveStatic, wrapStatic, type StaticOptions } from './static.ts';
 export { mimeType, DEFAULT_MIME_TYPE } from './mime.ts';
 export * from './fetch-adapter.ts';
+export { WebSocketChannel, closeStatusOf } from './ws-channel.ts';
+export type { WebSocketChannelSettings } from './ws-channel.ts';
+export { ifWsRequest, whenWsRequest, onMesg, sendMesg, onClose, closeConn } from './ws-compat.ts';

@@ -1,0 +1,439 @@
+// WebSocket channels: `asChannel(req, {...})` on an upgrade request answers the opening
+// handshake, takes the socket over from the HTTP connection once every earlier
+// pipelined request is answered, and speaks RFC 6455 on it. Importing this module (as
+// lib/index.ts does) registers it with asChannel.
+import type { Socket } from 'node:net';
+import { WebSocket, acceptUpgrade, CloseCode, type PerMessageDeflateOptions, type UpgradeRequest, type WebSocketError } from '../websocket/index.ts';
+import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
+import { kRespond, errorResponse, type Abortable, type Exchange } from './connection.ts';
+import type { Request, Response } from './types.ts';
+
+/** Options of `asChannel` that apply to WebSocket channels only (HTTP channels ignore them). */
+export interface WebSocketChannelSettings {
+  /** WebSocket: largest message in bytes, after decompression; a bigger one closes the connection with 1009. Default 4 MiB (4194304). */
+  maxMessageSize?: number;
+  /** WebSocket: most frames one message may span; more close with 1009. Default 4096. */
+  maxFrames?: number;
+  /** WebSocket: accept a client's permessage-deflate offer: true for the defaults, or the negotiation policy and compression tuning. Default false (off). */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** WebSocket: subprotocols spoken; the first one the client offers that is listed here is chosen. Default none. */
+  protocols?: readonly string[];
+  /** WebSocket: choose a subprotocol from the client's offer (in its order); return one of them, or null for none. Overrides `protocols`. */
+  selectProtocol?: (offered: string[], req: Request) => string | null | undefined;
+  /** WebSocket: return false to refuse the upgrade with 403 (cross-site WebSocket hijacking protection); gets the Origin header, undefined when absent. Default: accept all. */
+  verifyOrigin?: (origin: string | undefined, req: Request) => boolean;
+  /** WebSocket: extra header lines for the 101 response, e.g. `{ 'Set-Cookie': 'a=b' }`. Default none. */
+  upgradeHeaders?: Record<string, string>;
+  /** WebSocket: close with 1001 after this many ms without a message from the client (without any traffic when heartbeats are off). 0 = never. Default 0. */
+  idleTimeout?: number;
+  /** WebSocket: ping after this many ms of silence; drop the connection (onClose status 'timeout', code 1006) when the next interval passes silent too. 0 = off. Default 0. */
+  heartbeatInterval?: number;
+  /** WebSocket: `send` returns false once `bufferedAmount` reaches this many bytes. Default 16384. */
+  highWaterMark?: number;
+  /** WebSocket: ms to wait for the client's answer to our close frame before dropping the socket. Default 10000. */
+  closeTimeout?: number;
+}
+
+declare module './channel.ts' {
+  // The WebSocket settings are accepted by asChannel next to the common options.
+  interface ChannelOptions extends WebSocketChannelSettings {}
+}
+
+/** A WebSocket channel's onClose status for a close code received from the client. */
+export function closeStatusOf(code: number): CloseStatus {
+  switch (code) {
+    case CloseCode.NORMAL:
+      return 'normal';
+    case CloseCode.GOING_AWAY:
+      return 'going-away';
+    default:
+      return 'client-close';
+  }
+}
+
+// Channel states.
+const PENDING = 0; // returned by the handler or not yet; no handshake yet
+const OPEN = 1;
+const CLOSED = 2;
+
+// Who started the close.
+const BY_PEER = 0;
+const BY_APP = 1;
+const BY_STOP = 2;
+const BY_TIMEOUT = 3;
+const BY_ERROR = 4;
+
+/** The connection object behind a WebSocket channel; it tells the channel what happens. */
+class ChannelSocket extends WebSocket {
+  channel: WebSocketChannel;
+
+  constructor(socket: Socket, channel: WebSocketChannel, options: ConstructorParameters<typeof WebSocket>[1], head: Buffer) {
+    super(socket, options, head);
+    this.channel = channel;
+  }
+
+  /** Only the idle timeout calls close() from inside; the channel marks its own calls. */
+  override close(code?: number, reason?: string): void {
+    if (this.channel.closedBy === BY_PEER) this.channel.closedBy = BY_TIMEOUT;
+    super.close(code, reason);
+  }
+}
+
+/**
+ * A channel over a WebSocket connection. `send` sends a text message for a string and a
+ * binary one for a Buffer; `onReceive` gets text as a string and binary as a Buffer;
+ * `close(code, reason)` starts the closing handshake. onClose gets
+ * `(channel, status, code, reason)`: status 'normal' / 'going-away' / 'client-close'
+ * when the client closed (1000 / 1001 / other codes or a dropped connection),
+ * 'server-close' after `close()`, 'going-away' when the server stops, 'timeout' for the
+ * idle timeout and heartbeats, 'protocol-error' for a refused handshake or a frame that
+ * broke the protocol or a limit (code 1002, 1007, 1009...).
+ */
+export class WebSocketChannel implements Channel, Abortable {
+  readonly request: Request;
+  readonly remoteAddr: string;
+  readonly isWebSocket = true;
+  /** Called with each message (text as string, binary as Buffer). Settable after creation. */
+  onReceive: ((ch: WebSocketChannel, data: string | Buffer) => void) | null;
+  /** Called with the payload of each ping from the client (the pong is sent already). */
+  onPing: ((ch: WebSocketChannel, data: Buffer) => void) | null;
+  /** Called exactly once when the channel closes. Settable after creation. */
+  onClose: ((ch: WebSocketChannel, status: CloseStatus, code: number, reason: string) => void) | null;
+  /** The close code once closed (1006 when the connection ended without a close frame); 0 while open. */
+  closeCode = 0;
+  /** The close reason the client sent, '' when none. */
+  closeReason = '';
+  /** @internal who started the close. */
+  closedBy = BY_PEER;
+  private readonly options: ChannelOptions;
+  private state = PENDING;
+  private ex: Exchange | null = null;
+  private ws: ChannelSocket | null = null;
+  /** Messages and a close asked for before the handshake, replayed once open. */
+  private early: Array<string | Buffer> | null = null;
+  private earlyClose: [number, string] | null = null;
+  private sentCode = 0;
+  private drainWaiters: Array<() => void> | null = null;
+
+  constructor(req: Request, options: ChannelOptions) {
+    this.request = req;
+    this.remoteAddr = req.remoteAddr;
+    this.options = options;
+    this.onReceive = options.onReceive ?? null;
+    this.onPing = options.onPing ?? null;
+    this.onClose = options.onClose ?? null;
+  }
+
+  /** Open, or not yet opened (sends are held until the handshake). */
+  get isOpen(): boolean {
+    return this.state === PENDING || (this.state === OPEN && this.ws!.readyState === 1);
+  }
+
+  /** The subprotocol agreed in the handshake, '' when none. */
+  get protocol(): string {
+    return this.ws === null ? '' : this.ws.protocol;
+  }
+
+  /** Whether permessage-deflate is in use. */
+  get compressed(): boolean {
+    return this.ws !== null && this.ws.perMessageDeflate != null;
+  }
+
+  /** Bytes accepted by `send` and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    if (this.ws !== null) return this.ws.bufferedAmount;
+    let n = 0;
+    if (this.early !== null) for (const m of this.early) n += typeof m === 'string' ? Buffer.byteLength(m) : m.length;
+    return n;
+  }
+
+  /** True while `bufferedAmount` is at or above the high-water mark. */
+  get needsDrain(): boolean {
+    return this.state !== CLOSED && this.bufferedAmount >= (this.options.highWaterMark ?? 16384);
+  }
+
+  /**
+   * Send one message: text for a string, binary for a Buffer/Uint8Array (a response
+   * map sends its body). With `close = true` the channel closes (1000) after it.
+   * Returns false when the channel is closed (nothing sent) or when `bufferedAmount`
+   * is over the high-water mark (the message is queued; wait with `drained()`).
+   */
+  send(data: ChannelData, close = false): boolean {
+    if (this.state === CLOSED || (this.ws !== null && this.ws.readyState !== 1)) return false;
+    const payload = messageOf(data);
+    let ok: boolean;
+    if (this.ws === null) {
+      if (this.earlyClose !== null) return false;
+      (this.early ??= []).push(payload);
+      ok = true;
+    } else ok = this.ws.send(payload);
+    if (close) this.close();
+    return ok;
+  }
+
+  /** Send a ping (payload at most 125 bytes); false when not open. */
+  ping(data: string | Buffer = ''): boolean {
+    if (this.ws === null || this.ws.readyState !== 1) return false;
+    this.ws.ping(data);
+    return true;
+  }
+
+  /**
+   * Start the closing handshake with `code` (default 1000) and `reason` (at most 123
+   * UTF-8 bytes); onClose follows when the client answered or `closeTimeout` passed.
+   * False when already closing or closed.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ''): boolean {
+    if (this.state === CLOSED) return false;
+    const ws = this.ws;
+    if (ws === null) {
+      if (this.earlyClose !== null) return false;
+      this.earlyClose = [code, reason];
+      return true;
+    }
+    if (ws.readyState !== 1) return false;
+    if (this.closedBy === BY_PEER) this.closedBy = BY_APP;
+    this.sentCode = code;
+    ws.close(code, reason);
+    return true;
+  }
+
+  /** Resolves once `bufferedAmount` is below the high-water mark (or the channel closed). */
+  drained(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  // ---- server side ----
+
+  /** The handler returned this channel: answer the handshake when it is this request's turn. */
+  [kRespond](ex: Exchange): void {
+    if (this.ex !== null) throw new Error('a channel can answer only one request');
+    this.ex = ex;
+    if (ex.conn.first === ex) {
+      this.upgrade();
+      return;
+    }
+    // Earlier pipelined requests are still unanswered: the 101 must come after them.
+    ex.abortee = this;
+    ex.onTurn = onTurn;
+  }
+
+  /** @internal the exchanges before ours are answered. */
+  upgrade(): void {
+    const ex = this.ex!;
+    ex.onTurn = null;
+    if (ex.abortee === this) ex.abortee = null;
+    if (this.state === CLOSED) return;
+    const req = this.request;
+    const o = this.options;
+    let result;
+    try {
+      result = acceptUpgrade(upgradeRequestOf(req), {
+        selectProtocol: o.selectProtocol === undefined ? undefined : (offered) => o.selectProtocol!(offered, req),
+        protocols: o.protocols,
+        verifyOrigin: o.verifyOrigin === undefined ? undefined : (origin) => o.verifyOrigin!(origin, req),
+        perMessageDeflate: o.perMessageDeflate ?? false,
+        headers: o.upgradeHeaders,
+      });
+    } catch (err) {
+      ex.conn.ctx.errorLogger(err, req);
+      ex.conn.settle(ex, closingResponse(errorResponse(500)));
+      this.finish('error', CloseCode.ABNORMAL, '');
+      return;
+    }
+    if (!result.ok) {
+      ex.conn.settle(ex, closingResponse({ status: result.status, headers: lowerKeys(result.headers), body: result.reason + '\n' }));
+      this.finish(result.status === 403 ? 'server-close' : 'protocol-error', CloseCode.ABNORMAL, result.reason);
+      return;
+    }
+    const taken = ex.conn.detach(ex, () => this.goAway());
+    if (taken === null) {
+      // The client left (or the connection is closing) before its turn came.
+      this.finish('client-close', CloseCode.ABNORMAL, '');
+      return;
+    }
+    const { socket, head } = taken;
+    socket.write(result.response);
+    const ws = new ChannelSocket(socket, this, {
+      role: 'server',
+      deflate: result.deflate,
+      protocol: result.protocol,
+      perMessageDeflate: typeof o.perMessageDeflate === 'object' ? o.perMessageDeflate : undefined,
+      maxPayload: o.maxMessageSize,
+      maxFrames: o.maxFrames,
+      highWaterMark: o.highWaterMark,
+      idleTimeout: o.idleTimeout,
+      heartbeatInterval: o.heartbeatInterval,
+      closeTimeout: o.closeTimeout,
+    }, head);
+    ws.onMessage = wsOnMessage;
+    ws.onPing = wsOnPing;
+    ws.onClose = wsOnClose;
+    ws.onError = wsOnError;
+    ws.onDrain = wsOnDrain;
+    this.ws = ws;
+    this.state = OPEN;
+    const early = this.early;
+    this.early = null;
+    if (early !== null) for (const m of early) ws.send(m);
+    const earlyClose = this.earlyClose;
+    this.earlyClose = null;
+    if (earlyClose !== null) this.close(earlyClose[0], earlyClose[1]);
+    const onOpen = this.options.onOpen;
+    if (onOpen !== undefined && this.state === OPEN) this.call(onOpen, this);
+  }
+
+  /** From the connection, before the handshake: the client left or the server stops. */
+  abort(status: CloseStatus): void {
+    if (this.state !== PENDING) return;
+    const ex = this.ex!;
+    ex.onTurn = null;
+    if (status === 'going-away') ex.conn.settle(ex, closingResponse({ status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }, body: 'Service Unavailable\n' }));
+    else ex.conn.abandon(ex);
+    this.finish(status, CloseCode.ABNORMAL, '');
+  }
+
+  /** The server is stopping: close with 1001. */
+  private goAway(): void {
+    const ws = this.ws;
+    if (ws === null || ws.readyState !== 1) return;
+    this.closedBy = BY_STOP;
+    this.sentCode = CloseCode.GOING_AWAY;
+    ws.close(CloseCode.GOING_AWAY, 'server stopping');
+  }
+
+  /** @internal */
+  received(data: Buffer, isBinary: boolean): void {
+    const f = this.onReceive;
+    if (f !== null) this.call(f, this, isBinary ? data : data.toString('utf8'));
+  }
+
+  /** @internal */
+  pinged(data: Buffer): void {
+    const f = this.onPing;
+    if (f !== null) this.call(f, this, data);
+  }
+
+  /** @internal */
+  failed(err: WebSocketError): void {
+    this.closedBy = BY_ERROR;
+    this.sentCode = err.closeCode;
+  }
+
+  /** @internal */
+  socketDrained(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null) return;
+    if (this.needsDrain) {
+      // Still over the mark (messages waiting for compression): look again shortly.
+      setImmediate(wsOnDrain.bind(this.ws!));
+      return;
+    }
+    this.drainWaiters = null;
+    for (const w of waiters) w();
+  }
+
+  /** @internal the socket closed. */
+  closed(code: number, reason: string): void {
+    const ws = this.ws!;
+    let status: CloseStatus;
+    // A peer never sends 1006: it means no close frame arrived; report what we sent then.
+    const received = code !== CloseCode.ABNORMAL;
+    switch (this.closedBy) {
+      case BY_APP:
+        status = 'server-close';
+        break;
+      case BY_STOP:
+        status = 'going-away';
+        break;
+      case BY_TIMEOUT:
+        status = 'timeout';
+        break;
+      case BY_ERROR:
+        status = 'protocol-error';
+        break;
+      default:
+        status = !received && ws.awaitingPong ? 'timeout' : closeStatusOf(code);
+    }
+    if (!received && this.sentCode !== 0 && this.closedBy !== BY_PEER) code = this.sentCode;
+    this.finish(status, code, reason);
+  }
+
+  private finish(status: CloseStatus, code: number, reason: string): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.early = null;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = null;
+    if (waiters !== null) for (const w of waiters) w();
+    const f = this.onClose;
+    if (f !== null) this.call(f, this, status, code, reason);
+  }
+
+  /** Run a user callback; a throw is logged, it does not take the connection down. */
+  private call<A extends unknown[]>(f: (...args: A) => unknown, ...args: A): void {
+    try {
+      const r = f(...args);
+      if (r instanceof Promise) r.catch((err) => this.logError(err));
+    } catch (err) {
+      this.logError(err);
+    }
+  }
+
+  private logError(err: unknown): void {
+    const ex = this.ex;
+    if (ex !== null) ex.conn.ctx.errorLogger(err, this.request);
+    else console.error('httpkit: error in a WebSocket channel callback:', err);
+  }
+}
+
+// Shared callbacks: `this` is the connection object, no closures per connection.
+function wsOnMessage(this: ChannelSocket, data: Buffer, isBinary: boolean): void {
+  this.channel.received(data, isBinary);
+}
+function wsOnPing(this: ChannelSocket, data: Buffer): void {
+  this.channel.pinged(data);
+}
+function wsOnClose(this: ChannelSocket, code: number, reason: string): void {
+  this.channel.closed(code, reason);
+}
+function wsOnError(this: ChannelSocket, err: WebSocketError): void {
+  this.channel.failed(err);
+}
+function wsOnDrain(this: ChannelSocket): void {
+  this.channel.socketDrained();
+}
+function onTurn(ex: Exchange): void {
+  const ch = ex.abortee;
+  if (ch instanceof WebSocketChannel) ch.upgrade();
+}
+
+function upgradeRequestOf(req: Request): UpgradeRequest {
+  return { method: req.requestMethod, headers: req.headers, httpVersion: req.protocol };
+}
+
+function messageOf(data: ChannelData): string | Buffer {
+  if (typeof data === 'string' || Buffer.isBuffer(data)) return data;
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const body = (data as Response).body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body === null || body === undefined) return '';
+  throw new TypeError('WebSocket channel data must be a string, Buffer or Uint8Array');
+}
+
+/** A refused upgrade closes the connection: what follows the request may be frames, not HTTP. */
+function closingResponse(res: Response): Response {
+  return { status: res.status, headers: { ...res.headers, connection: 'close' }, body: res.body };
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k]!;
+  return out;
+}
+
+setWebSocketChannelFactory((req, options) => new WebSocketChannel(req, options));
