@@ -37,7 +37,7 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array | string> {
 function numberOption(name: string, v: unknown, dflt: number, allowMinusOne = false): number {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'number' || Number.isNaN(v) || (v < 0 && !(allowMinusOne && v === -1))) {
-    throw new ClientError(ERR_INVALID_OPTION, `${name} must be a non-negative number of ms${allowMinusOne ? ' or -1' : ''}`);
+    throw new ClientError(ERR_INVALID_OPTION, `${name} must be a non-negative number${allowMinusOne ? ' or -1' : ''}`);
   }
   return v;
 }
@@ -78,20 +78,20 @@ export class Exchange {
   /** The caller set a Host header (sent instead of the URL's host). */
   callerHost: boolean;
 
-  // Settings, resolved once.
-  readonly as: ResponseAs;
-  readonly decompress: boolean;
-  readonly maxBody: number;
-  readonly connectTimeout: number;
-  readonly idleTimeout: number;
-  readonly keepalive: number;
-  readonly deadline: number;
-  readonly followRedirects: boolean;
-  readonly maxRedirects: number;
-  readonly insecure: boolean;
-  readonly tls: TlsOptions | null;
-  readonly proxy: URL | null;
-  readonly signal: AbortSignal | null;
+  // Settings, resolved once by prepare().
+  as: ResponseAs;
+  decompress: boolean;
+  maxBody: number;
+  connectTimeout: number;
+  idleTimeout: number;
+  keepalive: number;
+  deadline: number;
+  followRedirects: boolean;
+  maxRedirects: number;
+  insecure: boolean;
+  tls: TlsOptions | null;
+  proxy: URL | null;
+  signal: AbortSignal | null;
   onAbort: (() => void) | null;
 
   // Progress.
@@ -173,31 +173,30 @@ export class Exchange {
     if (as !== 'auto' && as !== 'text' && as !== 'buffer' && as !== 'stream' && as !== 'json') {
       throw new ClientError(ERR_INVALID_OPTION, `as must be auto, text, buffer, stream or json`);
     }
-    const self = this as { -readonly [K in keyof Exchange]: Exchange[K] };
-    self.as = as;
-    self.decompress = (o.decompress ?? d.decompress ?? true) !== false;
-    self.maxBody = numberOption('maxBody', o.maxBody ?? d.maxBody, DEFAULT_MAX_BODY);
-    self.connectTimeout = numberOption('connectTimeout', o.connectTimeout ?? d.connectTimeout, DEFAULT_CONNECT_TIMEOUT);
-    self.idleTimeout = numberOption('idleTimeout', o.idleTimeout ?? d.idleTimeout, DEFAULT_IDLE_TIMEOUT);
-    self.keepalive = numberOption('keepalive', o.keepalive ?? d.keepalive ?? this.client.keepalive, DEFAULT_KEEPALIVE, true);
+    this.as = as;
+    this.decompress = (o.decompress ?? d.decompress ?? true) !== false;
+    this.maxBody = numberOption('maxBody', o.maxBody ?? d.maxBody, DEFAULT_MAX_BODY);
+    this.connectTimeout = numberOption('connectTimeout', o.connectTimeout ?? d.connectTimeout, DEFAULT_CONNECT_TIMEOUT);
+    this.idleTimeout = numberOption('idleTimeout', o.idleTimeout ?? d.idleTimeout, DEFAULT_IDLE_TIMEOUT);
+    this.keepalive = numberOption('keepalive', o.keepalive ?? d.keepalive ?? this.client.keepalive, DEFAULT_KEEPALIVE, true);
     const timeout = numberOption('timeout', o.timeout ?? d.timeout, 0);
-    self.deadline = timeout > 0 ? performance.now() + timeout : Infinity;
-    self.followRedirects = (o.followRedirects ?? d.followRedirects ?? true) !== false;
-    self.maxRedirects = numberOption('maxRedirects', o.maxRedirects ?? d.maxRedirects, DEFAULT_MAX_REDIRECTS);
-    self.insecure = (o.insecure ?? d.insecure ?? false) === true;
+    this.deadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    this.followRedirects = (o.followRedirects ?? d.followRedirects ?? true) !== false;
+    this.maxRedirects = numberOption('maxRedirects', o.maxRedirects ?? d.maxRedirects, DEFAULT_MAX_REDIRECTS);
+    this.insecure = (o.insecure ?? d.insecure ?? false) === true;
     const tls = o.tls ?? d.tls;
-    self.tls = tls != null ? tls : null;
+    this.tls = tls != null ? tls : null;
     const proxyUrl = o.proxyUrl ?? d.proxyUrl;
     if (proxyUrl != null) {
       const p = parseUrl(proxyUrl, undefined);
       if (p.protocol !== 'http:') throw new ClientError(ERR_UNSUPPORTED_PROTOCOL, 'proxyUrl must be an http: URL');
-      self.proxy = p;
+      this.proxy = p;
     }
     if (o.signal != null) {
       if (typeof o.signal !== 'object' || typeof o.signal.addEventListener !== 'function') {
         throw new ClientError(ERR_INVALID_OPTION, 'signal must be an AbortSignal');
       }
-      self.signal = o.signal;
+      this.signal = o.signal;
     }
 
     let headers = headerList(o.headers ?? undefined);
