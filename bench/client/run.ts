@@ -2,7 +2,8 @@
 // httpkit vs undici Pool.request vs node:http (keep-alive Agent) vs fetch, same run.
 // The server (a canned-response node:net server, or nginx with SERVER=nginx) runs alone
 // on one core, the clients on the other (taskset). Rounds alternate the contestants.
-//   npm run bench -- client      (DURATION=3 s per run, ROUNDS=3, CONCURRENCY=50, SERVER=node|nginx)
+// Then the memory each idle pooled connection costs (JS heap + external), httpkit vs undici.
+//   npm run bench -- client      (DURATION=3 s per run, ROUNDS=3, CONCURRENCY=50, SERVER=node|nginx, IDLE=1000)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createClient } from '../../client/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,6 +23,7 @@ const SERVER = process.env.SERVER ?? 'node';
 const SERVER_CPU = process.env.SERVER_CPU ?? '1';
 const CLIENT_CPU = process.env.CLIENT_CPU ?? '0';
 const ONLY = process.env.ONLY?.split(',') ?? null;
+const IDLE = Number(process.env.IDLE ?? 1000);
 
 function have(cmd: string): boolean {
   try {
@@ -117,6 +121,20 @@ async function measure(one: One, ms: number): Promise<{ rps: number; cpu: number
   return { rps: done / ((performance.now() - start) / 1000), cpu: (cpu.user + cpu.system) / done };
 }
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** JS heap + external bytes per idle pooled connection: open `IDLE` at once, let them go idle. */
+async function idleMemory(open: (n: number) => Promise<unknown>): Promise<number> {
+  gc();
+  const m0 = process.memoryUsage();
+  await open(IDLE);
+  await new Promise((r) => setTimeout(r, 100));
+  gc();
+  const m1 = process.memoryUsage();
+  return (m1.heapUsed + m1.external - m0.heapUsed - m0.external) / IDLE;
+}
+
 async function main(): Promise<void> {
   const server = await startServer();
   const url = `http://127.0.0.1:${server.port}/`;
@@ -167,6 +185,22 @@ async function main(): Promise<void> {
         cpuBest[n] = Math.min(cpuBest[n] ?? Infinity, cpu);
         console.log(`round ${round}  ${n.padEnd(10)} ${Math.round(rps).toString().padStart(7)} req/s  ${cpu.toFixed(1).padStart(6)} µs client CPU/req`);
       }
+    }
+    if (IDLE > 0) {
+      const hkIdle = createClient({ maxConnectionsPerHost: IDLE, maxConnections: IDLE });
+      const undiciIdle = new Pool(origin, { connections: IDLE, pipelining: 1 });
+      const idle: Record<string, number> = {};
+      try {
+        idle.httpkit = await idleMemory((n) => Promise.all(Array.from({ length: n }, () => hkIdle.request({ url }))));
+        idle.undici = await idleMemory((n) => Promise.all(Array.from({ length: n }, async () => {
+          const r = await undiciIdle.request({ path: '/', method: 'GET' });
+          await r.body.text();
+        })));
+      } finally {
+        hkIdle.close();
+        await undiciIdle.close();
+      }
+      console.log(`\nmemory per idle pooled connection (${IDLE} open): httpkit ${Math.round(idle.httpkit!)} B, undici ${Math.round(idle.undici!)} B (undici/httpkit ${(idle.undici! / idle.httpkit!).toFixed(2)}x)`);
     }
   } finally {
     hk.close();
