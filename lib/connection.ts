@@ -129,6 +129,17 @@ const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 const SILENT: Response = Object.freeze({ status: 500 });
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConn = Symbol('httpkit.connection');
+
+// Connection.flags bits.
+const F_IN_MESSAGE = 1;
+const F_CORKED = 2;
+const F_FLUSH_QUEUED = 4;
+const F_IN_READ = 8;
+const F_READ_PAUSED = 16;
+const F_WAITING_DRAIN = 32;
+const F_CLOSING = 64;
+const F_LINGERING = 128;
+const F_CLOSED = 256;
 const targetScratch: TargetParts = { uri: null, queryString: null };
 const hostScratch = { hostCount: 0 };
 
@@ -142,29 +153,38 @@ export class Connection implements Timed {
   last: Exchange | null = null;
   queued = 0;
 
-  // The message being read (its details live in the parser slot).
-  /** Bytes of a message have arrived and it is not complete. */
-  inMessage = false;
-  /** Wheel time when the current message began. */
+  /** Wheel time when the current message began (its details live in the parser slot). */
   msgStart = 0;
-
-  // Output batching: one write per socket read.
+  /** Output batch: one write per socket read. */
   out = '';
-  corked = false;
-  flushQueued = false;
-  inRead = false;
-
-  // Reading control.
+  /** Bytes read while reading was paused, parsed on resume. */
   leftover: Buffer | null = null;
-  readPaused = false;
-  waitingDrain = false;
+  /** The boolean states below, packed: an idle connection is a few words. */
+  private flags = 0;
+
+  /** Bytes of a message have arrived and it is not complete. */
+  get inMessage(): boolean { return (this.flags & F_IN_MESSAGE) !== 0; }
+  set inMessage(v: boolean) { this.flags = v ? this.flags | F_IN_MESSAGE : this.flags & ~F_IN_MESSAGE; }
+  /** The socket is corked until the batch is flushed. */
+  get corked(): boolean { return (this.flags & F_CORKED) !== 0; }
+  set corked(v: boolean) { this.flags = v ? this.flags | F_CORKED : this.flags & ~F_CORKED; }
+  get flushQueued(): boolean { return (this.flags & F_FLUSH_QUEUED) !== 0; }
+  set flushQueued(v: boolean) { this.flags = v ? this.flags | F_FLUSH_QUEUED : this.flags & ~F_FLUSH_QUEUED; }
+  /** Inside onData: writes join the batch flushed at its end. */
+  get inRead(): boolean { return (this.flags & F_IN_READ) !== 0; }
+  set inRead(v: boolean) { this.flags = v ? this.flags | F_IN_READ : this.flags & ~F_IN_READ; }
+  get readPaused(): boolean { return (this.flags & F_READ_PAUSED) !== 0; }
+  set readPaused(v: boolean) { this.flags = v ? this.flags | F_READ_PAUSED : this.flags & ~F_READ_PAUSED; }
+  get waitingDrain(): boolean { return (this.flags & F_WAITING_DRAIN) !== 0; }
+  set waitingDrain(v: boolean) { this.flags = v ? this.flags | F_WAITING_DRAIN : this.flags & ~F_WAITING_DRAIN; }
   /** Close once the queue is empty (Connection: close, EOF, stop()). */
-  closing = false;
+  get closing(): boolean { return (this.flags & F_CLOSING) !== 0; }
+  set closing(v: boolean) { this.flags = v ? this.flags | F_CLOSING : this.flags & ~F_CLOSING; }
   /** FIN sent; draining what the client still sends until it closes or lingerTimeout. */
-  lingering = false;
-  closed = false;
-  /** Data seen since accept: a fresh silent connection is closed without a 408. */
-  used = false;
+  get lingering(): boolean { return (this.flags & F_LINGERING) !== 0; }
+  set lingering(v: boolean) { this.flags = v ? this.flags | F_LINGERING : this.flags & ~F_LINGERING; }
+  get closed(): boolean { return (this.flags & F_CLOSED) !== 0; }
+  set closed(v: boolean) { this.flags = v ? this.flags | F_CLOSED : this.flags & ~F_CLOSED; }
 
   // Timer wheel links.
   timerPrev: Timed | null = null;
@@ -192,7 +212,6 @@ export class Connection implements Timed {
     const wheel = this.ctx.wheel;
     const now = wheel.touch();
     if (this.lingering || (this.closing && this.first === null)) return; // draining after a final response
-    this.used = true;
     if (this.readPaused) {
       // Data already read before the pause took effect: keep it for later.
       this.leftover = this.leftover === null ? buf : Buffer.concat([this.leftover, buf]);
