@@ -1,6 +1,6 @@
 // Request validation and serialisation: options in, one request head string out.
 // Everything here runs before a socket is touched, so invalid input never sends a byte.
-import { ClientError, ERR_INVALID_HEADER, ERR_INVALID_METHOD, ERR_INVALID_URL, ERR_UNSUPPORTED_PROTOCOL } from './errors.ts';
+import { ClientError, ERR_INVALID_HEADER, ERR_INVALID_METHOD, ERR_INVALID_OPTION, ERR_INVALID_URL, ERR_UNSUPPORTED_PROTOCOL } from './errors.ts';
 import type { HeaderValue, Params } from './types.ts';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -79,6 +79,7 @@ export function dropHeaders(list: string[], names: readonly string[]): string[] 
 
 /** `a=1&b=2&b=3`: arrays repeat the key; spaces as %20. */
 export function encodeParams(params: Params): string {
+  if (params === null || typeof params !== 'object') throw new ClientError(ERR_INVALID_OPTION, 'queryParams and formParams must be objects');
   let s = '';
   for (const key of Object.keys(params)) {
     const v = params[key];

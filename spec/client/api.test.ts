@@ -176,6 +176,11 @@ test('invalid input resolves with a coded error before any byte is written', asy
     [{ url: s.url, body: 'a', formParams: { a: 1 } }, 'ERR_INVALID_BODY'],
     [{ url: s.url, userAgent: 'x\r\ny' }, 'ERR_INVALID_HEADER'],
     [{ url: s.url, oauthToken: 'x\ny' }, 'ERR_INVALID_HEADER'],
+    [{ url: s.url, queryParams: 'a=1' as never }, 'ERR_INVALID_OPTION'],
+    [{ url: s.url, formParams: 5 as never }, 'ERR_INVALID_OPTION'],
+    [{ url: s.url, basicAuth: ['only-user'] as never }, 'ERR_INVALID_OPTION'],
+    [{ url: s.url, proxyUrl: 'https://proxy:1/' }, 'ERR_UNSUPPORTED_PROTOCOL'],
+    [{ url: s.url, signal: {} as never }, 'ERR_INVALID_OPTION'],
   ];
   for (const [opts, code] of cases) {
     const r = await request(opts);
