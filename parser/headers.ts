@@ -78,11 +78,12 @@ function nameIs(s: string, start: number, lower: string): boolean {
 
 /** Which framing-relevant field a name is (case-insensitive), by length first. */
 export function classifyField(s: string, start: number, end: number): number {
+  const c = s.charCodeAt(start) | 0x20;
   switch (end - start) {
-    case 14: return nameIs(s, start, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
-    case 17: return nameIs(s, start, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
-    case 10: return nameIs(s, start, 'connection') ? F_CONNECTION : F_OTHER;
-    case 7: return nameIs(s, start, 'upgrade') ? F_UPGRADE : F_OTHER;
+    case 14: return c === 99 && nameIs(s, start, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
+    case 17: return c === 116 && nameIs(s, start, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
+    case 10: return c === 99 && nameIs(s, start, 'connection') ? F_CONNECTION : F_OTHER;
+    case 7: return c === 117 && nameIs(s, start, 'upgrade') ? F_UPGRADE : F_OTHER;
     default: return F_OTHER;
   }
 }

@@ -338,15 +338,29 @@ export abstract class MessageParser<H extends MessageHead> {
     const maxHeaders = this.maxHeaders;
     if (MARKS.length < maxHeaders * 4) MARKS = new Int32Array(maxHeaders * 4);
     const marks = MARKS;
+    const maxHeaderSize = this.maxHeaderSize;
     let count = 0;
     let i = r;
     for (;;) {
-      if (i < len && data[i] !== CR && count >= maxHeaders) {
+      if (count >= maxHeaders && i < len && data[i] !== CR) {
         scan.fail(E_TOO_MANY_HEADERS, i);
         return this.applyScanned(data, headStart, startLineEnd, i, count, true);
       }
-      const left = this.maxHeaderSize - this.headerBytes - 2;
-      r = this.limitLine(scanFieldLine(data, i, len, scan), data, i, len, left > 0 ? left : 0, E_HEADER_OVERFLOW);
+      r = scanFieldLine(data, i, len, scan);
+      // Common case first: a complete field line within the section budget.
+      if (r > 0 && scan.nameEnd !== -1 && this.headerBytes + (r - i) <= maxHeaderSize) {
+        const k = count * 4;
+        marks[k] = i;
+        marks[k + 1] = scan.nameEnd;
+        marks[k + 2] = scan.valueStart;
+        marks[k + 3] = scan.valueEnd;
+        count++;
+        this.headerBytes += r - i;
+        i = r;
+        continue;
+      }
+      const left = maxHeaderSize - this.headerBytes - 2;
+      r = this.limitLine(r, data, i, len, left > 0 ? left : 0, E_HEADER_OVERFLOW);
       if (r === FAILED) return this.applyScanned(data, headStart, startLineEnd, i, count, true);
       if (r === INCOMPLETE) {
         if (this.applyScanned(data, headStart, startLineEnd, i, count, false) < 0) return -1;
@@ -356,14 +370,9 @@ export abstract class MessageParser<H extends MessageHead> {
         if (this.applyScanned(data, headStart, startLineEnd, i, count, false) < 0) return -1;
         return this.headDone() === FAILED ? -1 : r;
       }
-      const k = count * 4;
-      marks[k] = i;
-      marks[k + 1] = scan.nameEnd;
-      marks[k + 2] = scan.valueStart;
-      marks[k + 3] = scan.valueEnd;
-      count++;
-      this.headerBytes += r - i;
-      i = r;
+      // Unreachable: limitLine fails any field line over the budget.
+      scan.fail(E_HEADER_OVERFLOW, i);
+      return -1;
     }
   }
 
@@ -579,7 +588,10 @@ export abstract class MessageParser<H extends MessageHead> {
         this.teAt = this.bufBase + valueAt;
         return this.applyTransferEncoding(value, valueAt);
       case F_CONNECTION:
-        this.applyConnection(value);
+        // The two single-token values nearly every client sends, then the general list.
+        if (value.length === 10 && stringEqualsLower(value, 0, 10, 'keep-alive')) this.connKeepAlive = true;
+        else if (value.length === 5 && stringEqualsLower(value, 0, 5, 'close')) this.connClose = true;
+        else this.applyConnection(value);
         return 0;
       case F_UPGRADE:
         this.hasUpgrade = true;

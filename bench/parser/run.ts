@@ -21,6 +21,7 @@ const browserGet =
   'GET /products/item/12345?ref=homepage&utm_source=newsletter HTTP/1.1\r\n' +
   'Host: www.example.com\r\n' +
   'Connection: keep-alive\r\n' +
+  'Cache-Control: max-age=0\r\n' +
   'Upgrade-Insecure-Requests: 1\r\n' +
   'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n' +
   'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8\r\n' +
