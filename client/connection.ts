@@ -25,6 +25,19 @@ const EMPTY = Buffer.alloc(0);
 /** Bytes of a response kept before its final head, for the obs-fold retry. */
 const MAX_HEAD_RETAINED = 64 * 1024;
 
+/**
+ * How long to keep the connection idle: the request's `keepalive`, but shorter than a
+ * `Keep-Alive: timeout=N` the server announced, so it is not reused just as the server
+ * drops it.
+ */
+export function keepaliveFor(keepalive: number, header: string | undefined): number {
+  if (header === undefined) return keepalive;
+  const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/i.exec(header);
+  if (m === null) return keepalive;
+  const hint = Number(m[1]) * 1000;
+  return Math.min(keepalive, hint - Math.min(1000, hint / 2));
+}
+
 export class Connection {
   readonly pool: Pool;
   socket: net.Socket | null;
@@ -405,7 +418,7 @@ export class Connection {
     const trailers = this.trailers;
     this.trailers = null;
     if (!extraBytes && this.responseKeepAlive && ex.requestSent && ex.keepalive !== -1 && !this.eof) {
-      this.keepaliveMs = ex.keepalive;
+      this.keepaliveMs = keepaliveFor(ex.keepalive, ex.respHeaders['keep-alive']);
       this.paused = false;
       this.leftover = null;
       // Idle sockets keep flowing so a close by the server is seen at once.

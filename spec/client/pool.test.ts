@@ -219,3 +219,15 @@ test('client defaults apply to its requests; per-request options win', async () 
   assert.equal(req.headers['user-agent'], 'team-agent');
   c.close();
 });
+
+test('a Keep-Alive: timeout=N from the server shortens the idle time', async () => {
+  const c = createClient();
+  const s = await rawServer((_req, socket) => socket.write(ok('ka', 'Keep-Alive: timeout=1, max=100\r\n')));
+  servers.push(s);
+  await c.request({ url: s.url });
+  await sleep(150);
+  assert.equal(s.sockets.size, 1, 'still pooled shortly after');
+  await sleep(600);
+  assert.equal(s.sockets.size, 0, 'closed before the server would (500 ms for timeout=1)');
+  c.close();
+});
