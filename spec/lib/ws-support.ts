@@ -1,0 +1,92 @@
+// Helpers for the WebSocket channel tests: upgrade request bytes, client frames, an
+// independent frame decoder for what the server writes, and bounded waiting.
+import { encodeFrame } from '../../websocket/index.ts';
+import type { RawClient } from './helpers/raw.ts';
+
+export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+/** Sec-WebSocket-Accept for KEY (RFC 6455 1.3). */
+export const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+
+/** An upgrade request; `extra` header lines replace nothing, they are appended. */
+export function upgradeRequest(path = '/', extra = '', opts: { version?: string; key?: string } = {}): string {
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${opts.key ?? KEY}\r\nSec-WebSocket-Version: ${opts.version ?? '13'}\r\n${extra}\r\n`
+  );
+}
+
+const MASK = Buffer.from([0x11, 0x8e, 0x5a, 0xc3]);
+
+/** A masked client frame. */
+export function clientFrame(opcode: number, payload: string | Buffer, opts: { fin?: boolean; rsv?: number } = {}): Buffer {
+  return encodeFrame(opcode, typeof payload === 'string' ? Buffer.from(payload) : payload, { ...opts, mask: MASK });
+}
+
+/** A close frame payload: code + reason. */
+export function closePayload(code: number, reason = ''): Buffer {
+  const b = Buffer.alloc(2 + Buffer.byteLength(reason));
+  b.writeUInt16BE(code, 0);
+  b.write(reason, 2);
+  return b;
+}
+
+export interface Frame {
+  fin: boolean;
+  rsv: number;
+  opcode: number;
+  masked: boolean;
+  payload: Buffer;
+}
+
+/** Decode the complete frames in `buf` from `offset` (server frames: unmasked). */
+export function framesOf(buf: Buffer, offset = 0): Frame[] {
+  const out: Frame[] = [];
+  let i = offset;
+  while (i + 2 <= buf.length) {
+    const b0 = buf[i]!;
+    const b1 = buf[i + 1]!;
+    let len = b1 & 0x7f;
+    let p = i + 2;
+    if (len === 126) {
+      if (p + 2 > buf.length) break;
+      len = buf.readUInt16BE(p);
+      p += 2;
+    } else if (len === 127) {
+      if (p + 8 > buf.length) break;
+      len = Number(buf.readBigUInt64BE(p));
+      p += 8;
+    }
+    const masked = (b1 & 0x80) !== 0;
+    if (masked) p += 4;
+    if (p + len > buf.length) break;
+    out.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, payload: Buffer.from(buf.subarray(p, p + len)) });
+    i = p + len;
+  }
+  return out;
+}
+
+/** Offset just past the first HTTP head in `buf`, or -1. */
+export function headEnd(buf: Buffer, from = 0): number {
+  const i = buf.indexOf('\r\n\r\n', from, 'latin1');
+  return i < 0 ? -1 : i + 4;
+}
+
+/** Frames the server wrote after its 101 head. */
+export function framesAfter101(c: RawClient): Frame[] {
+  const buf = c.received;
+  const start = buf.indexOf('HTTP/1.1 101', 0, 'latin1');
+  if (start < 0) return [];
+  const end = headEnd(buf, start);
+  return end < 0 ? [] : framesOf(buf, end);
+}
+
+/** Poll `fn` until it returns something other than undefined; fail after `ms`. */
+export async function until<T>(fn: () => T | undefined | false, ms = 3000, what = 'condition'): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
