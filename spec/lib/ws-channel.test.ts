@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect, Opcode, type WebSocket } from '../../websocket/index.ts';
 import { asChannel, runServer, type Channel, type ChannelOptions, type CloseStatus, type Request, type Server, type WebSocketChannel } from '../../lib/index.ts';
 import { connectRaw, get, responsesOf, sleep, withServer } from './helpers/raw.ts';
-import { ACCEPT, clientFrame, closePayload, framesAfter101, framesOf, headEnd, until, upgradeRequest } from './ws-support.ts';
+import { ACCEPT, clientFrame, closePayload, framesAfter101, headEnd, until, upgradeRequest } from './ws-support.ts';
 
 type Closed = [CloseStatus, number | undefined, string | undefined];
 
