@@ -1,0 +1,117 @@
+// WebSocket benchmark: httpkit (node:net + websocket/) vs ws, same load driver for both.
+//  1. echo round trips per second, 50 connections, 64-byte text and 16 KiB binary
+//  2. memory per idle WebSocket connection at 10,000 connections
+// Server pinned to CPU 0 and driver to CPU 1 with taskset when available.
+// Usage: npm run bench -- websocket [--seconds=5] [--conns=50] [--idle=10000] [--depth=1] [--rounds=2]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { cpus } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = (name: string, def: number) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : def;
+};
+const SECONDS = arg('seconds', 5);
+const CONNS = arg('conns', 50);
+const IDLE = arg('idle', 10000);
+const DEPTH = arg('depth', 1);
+const ROUNDS = arg('rounds', 2);
+
+const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && cpus().length >= 2;
+function nodeCmd(cpu: number, script: string, args: string[], extra: string[] = []): [string, string[]] {
+  const nodeArgs = [...extra, '--import', 'tsx', join(here, script), ...args];
+  return haveTaskset ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  lines: AsyncIterator<string>;
+}
+
+async function startServer(kind: string): Promise<Server> {
+  const [cmd, args] = nodeCmd(0, 'server.ts', [kind], ['--expose-gc', ...(process.env.BENCH_PROF === kind ? ['--cpu-prof', '--cpu-prof-dir=.bench-out'] : [])]);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  const port = Number(String(first.value).replace('PORT ', ''));
+  return { child, port, lines };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGINT');
+  await exited;
+}
+
+async function memSample(s: Server): Promise<{ rss: number; heapUsed: number; external: number; connections: number }> {
+  s.child.stdin!.write('mem\n');
+  return JSON.parse(String((await s.lines.next()).value));
+}
+
+function runDriver(args: string[]): Promise<Record<string, number>> {
+  const [cmd, a] = nodeCmd(1, 'driver.ts', args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`driver exited ${code}`))));
+  });
+}
+
+async function echo(kind: string, size: number, type: string): Promise<number> {
+  const s = await startServer(kind);
+  try {
+    const r = await runDriver([String(s.port), 'echo', String(CONNS), String(size), type, String(SECONDS), String(DEPTH)]);
+    return r.echoesPerSec!;
+  } finally {
+    await stopServer(s);
+  }
+}
+
+async function idle(kind: string): Promise<{ rssPerConn: number; heapPerConn: number; conns: number }> {
+  const s = await startServer(kind);
+  try {
+    const before = await memSample(s);
+    const [cmd, a] = nodeCmd(1, 'driver.ts', [String(s.port), 'idle', String(IDLE)]);
+    const driver = spawn(cmd, a, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await createInterface({ input: driver.stdout! })[Symbol.asyncIterator]().next();
+    JSON.parse(String(line.value));
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await memSample(s);
+    driver.stdin!.end();
+    await new Promise((r) => driver.once('exit', r));
+    const n = after.connections;
+    return { rssPerConn: (after.rss - before.rss) / n, heapPerConn: (after.heapUsed + after.external - before.heapUsed - before.external) / n, conns: n };
+  } finally {
+    await stopServer(s);
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log(`node ${process.version}, ${cpus().length} CPUs, taskset ${haveTaskset ? 'on (server cpu0, driver cpu1)' : 'off'}, ulimit -n ${spawnSync('sh', ['-c', 'ulimit -n']).stdout.toString().trim()}`);
+console.log(`echo: ${CONNS} connections, depth ${DEPTH}, ${SECONDS}s per run after 1s warm-up, best of ${ROUNDS} rounds (alternating)`);
+
+for (const [size, type, label] of [[64, 'text', '64 B text'], [16384, 'binary', '16 KiB binary']] as const) {
+  const best: Record<string, number> = { httpkit: 0, ws: 0 };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const kind of r % 2 === 0 ? ['ws', 'httpkit'] : ['httpkit', 'ws']) {
+      const v = await echo(kind, size, type);
+      best[kind] = Math.max(best[kind]!, v);
+    }
+  }
+  console.log(`${label.padEnd(14)} httpkit ${fmt(best.httpkit!).padStart(9)} echoes/s   ws ${fmt(best.ws!).padStart(9)} echoes/s   ratio ${(best.httpkit! / best.ws!).toFixed(2)}x`);
+}
+
+if (IDLE > 0) {
+  const m: Record<string, { rssPerConn: number; heapPerConn: number; conns: number }> = {};
+  for (const kind of ['ws', 'httpkit', 'raw']) m[kind] = await idle(kind);
+  const h = m.httpkit!;
+  const w = m.ws!;
+  console.log(`idle x${h.conns}/${w.conns}  httpkit ${fmt(h.rssPerConn)} B RSS/conn (${fmt(h.heapPerConn)} B heap+external)   ws ${fmt(w.rssPerConn)} B RSS/conn (${fmt(w.heapPerConn)} B heap+external)   ratio ${(h.rssPerConn / w.rssPerConn).toFixed(2)}x`);
+  const r = m.raw!;
+  console.log(`  floor (upgraded TCP socket, no WebSocket object): ${fmt(r.rssPerConn)} B RSS/conn (${fmt(r.heapPerConn)} B heap+external); on top of it httpkit adds ${fmt(h.heapPerConn - r.heapPerConn)} B heap, ws ${fmt(w.heapPerConn - r.heapPerConn)} B`);
+}

@@ -1,0 +1,85 @@
+// Echo server for the benchmark: `httpkit` (node:net + websocket/) or `ws` (WebSocketServer).
+// Prints "PORT <n>" when listening; answers "mem" on stdin with a JSON memory sample.
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { acceptUpgrade, upgradeSocket, WebSocket } from '../../websocket/index.ts';
+
+const kind = process.argv[2];
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function ready(port: number): void {
+  console.log(`PORT ${port}`);
+}
+
+let connections = 0;
+
+if (kind === 'httpkit' || kind === 'raw') {
+  const server = createServer({ noDelay: true }, (socket) => {
+    let head: Buffer | null = null;
+    const onData = (chunk: Buffer) => {
+      head = head === null ? chunk : Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.removeListener('data', onData);
+      const lines = head.toString('latin1', 0, end).split('\r\n');
+      const [method] = lines[0]!.split(' ');
+      const headers: Record<string, string> = {};
+      for (let i = 1; i < lines.length; i++) {
+        const l = lines[i]!;
+        const c = l.indexOf(':');
+        headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim();
+      }
+      if (kind === 'raw') {
+        // Floor for the memory figure: the 101 is written, the socket kept, no WebSocket object.
+        socket.write(acceptUpgrade({ method: method!, headers }).response);
+        socket.on('data', () => {});
+        connections++;
+        return;
+      }
+      const ws = upgradeSocket(socket, { method: method!, headers }, {}, head.subarray(end + 4));
+      head = null;
+      if (ws instanceof WebSocket) {
+        connections++;
+        ws.onMessage = (data, isBinary) => ws.send(data, { binary: isBinary });
+        ws.onClose = () => connections--;
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1', () => ready((server.address() as { port: number }).port));
+} else if (kind === 'ws') {
+  // ws ships no types; describe the little used here.
+  interface PeerSocket {
+    on(ev: 'message', fn: (data: Buffer, isBinary: boolean) => void): void;
+    on(ev: 'close' | 'error', fn: () => void): void;
+    send(data: Buffer, opts: { binary: boolean }): void;
+  }
+  interface PeerServer {
+    on(ev: 'connection', fn: (ws: PeerSocket) => void): void;
+    on(ev: 'listening', fn: () => void): void;
+    address(): { port: number };
+  }
+  const mod = (await import('ws' as string)) as { WebSocketServer: new (opts: object) => PeerServer };
+  const wss = new mod.WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 4 * 1024 * 1024 });
+  wss.on('connection', (ws) => {
+    connections++;
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    ws.on('close', () => connections--);
+    ws.on('error', () => {});
+  });
+  wss.on('listening', () => ready((wss.address() as { port: number }).port));
+} else {
+  console.error('usage: server.ts httpkit|ws');
+  process.exit(2);
+}
+
+// Exit cleanly on SIGINT so --cpu-prof can write its profile.
+process.on('SIGINT', () => process.exit(0));
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line !== 'mem') return;
+  for (let i = 0; i < 3; i++) gc?.();
+  const m = process.memoryUsage();
+  console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external + m.arrayBuffers, connections }));
+});
