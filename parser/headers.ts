@@ -26,39 +26,49 @@ const COLON = 58;
 export function scanFieldLine(buf: Buffer, p: number, end: number, out: LineScan): number {
   if (p >= end) return INCOMPLETE;
   let c = buf[p];
-  if (c === CR) {
-    if (p + 1 >= end) return INCOMPLETE;
-    if (buf[p + 1] !== LF) return out.fail(E_BARE_CR, p);
-    out.nameEnd = -1;
-    return p + 2;
-  }
+  if (c === CR) return scanEmptyLine(buf, p, end, out);
   let i = p;
   while (i < end && TOKEN[buf[i]] === 1) i++;
   if (i >= end) return INCOMPLETE;
-  c = buf[i];
-  if (c !== COLON || i === p) {
-    if (i === p) {
-      if (c === SP || c === HTAB) return out.fail(E_OBS_FOLD, p);
-      if (c === LF) return out.fail(E_BARE_LF, p);
-      return out.fail(E_FIELD_NAME, p);
-    }
-    return out.fail(c === SP || c === HTAB ? E_WS_BEFORE_COLON : E_FIELD_NAME, i);
-  }
+  if (buf[i] !== COLON || i === p) return nameError(buf, p, i, out);
   out.nameEnd = i;
   i++;
   while (i < end && ((c = buf[i]) === SP || c === HTAB)) i++;
   const valueStart = i;
   while (i < end && FIELD_VALUE[buf[i]] === 1) i++;
-  if (i >= end) return INCOMPLETE;
-  c = buf[i];
-  if (c !== CR) return out.fail(c === LF ? E_BARE_LF : E_FIELD_VALUE, i);
-  if (i + 1 >= end) return INCOMPLETE;
-  if (buf[i + 1] !== LF) return out.fail(E_BARE_CR, i);
+  if (i + 1 >= end) return i >= end || buf[i] === CR ? INCOMPLETE : valueError(buf, i, out);
+  if (buf[i] !== CR || buf[i + 1] !== LF) return valueError(buf, i, out);
   let valueEnd = i;
   while (valueEnd > valueStart && ((c = buf[valueEnd - 1]) === SP || c === HTAB)) valueEnd--;
   out.valueStart = valueStart;
   out.valueEnd = valueEnd;
   return i + 2;
+}
+
+// Cold paths kept out of scanFieldLine so that it stays small enough to be inlined.
+
+function scanEmptyLine(buf: Buffer, p: number, end: number, out: LineScan): number {
+  if (p + 1 >= end) return INCOMPLETE;
+  if (buf[p + 1] !== LF) return out.fail(E_BARE_CR, p);
+  out.nameEnd = -1;
+  return p + 2;
+}
+
+function nameError(buf: Buffer, p: number, i: number, out: LineScan): number {
+  const c = buf[i];
+  if (i === p) {
+    if (c === SP || c === HTAB) return out.fail(E_OBS_FOLD, p);
+    if (c === LF) return out.fail(E_BARE_LF, p);
+    return out.fail(E_FIELD_NAME, p);
+  }
+  return out.fail(c === SP || c === HTAB ? E_WS_BEFORE_COLON : E_FIELD_NAME, i);
+}
+
+/** buf[i] ends a field value but is not a CRLF (at least one byte of it is present). */
+function valueError(buf: Buffer, i: number, out: LineScan): number {
+  const c = buf[i];
+  if (c === CR) return out.fail(E_BARE_CR, i);
+  return out.fail(c === LF ? E_BARE_LF : E_FIELD_VALUE, i);
 }
 
 // Field names that decide framing and connection handling.
