@@ -264,6 +264,10 @@ export class Exchange {
     this.headers = headers;
     this.callerHost = findHeader(headers, 'host') !== -1;
 
+    // A caller's `Connection: close` means what keepalive -1 means.
+    const conn = findHeader(headers, 'connection');
+    if (conn !== -1 && /(?:^|,)\s*close\s*(?:,|$)/i.test(headers[conn + 1]!)) this.keepalive = -1;
+
     let defaults = '';
     if (findHeader(headers, 'user-agent') === -1) {
       const ua = o.userAgent ?? d.userAgent ?? DEFAULT_USER_AGENT;

@@ -231,3 +231,13 @@ test('a Keep-Alive: timeout=N from the server shortens the idle time', async () 
   assert.equal(s.sockets.size, 0, 'closed before the server would (500 ms for timeout=1)');
   c.close();
 });
+
+test('a caller Connection: close header is honoured: the connection is not pooled', async () => {
+  const c = createClient();
+  const s = await okServer();
+  await c.request({ url: s.url, headers: { Connection: 'close' } });
+  await c.request({ url: s.url });
+  assert.equal(s.requests[0]!.headers.connection, 'close');
+  assert.equal(s.connections, 2);
+  c.close();
+});
