@@ -86,16 +86,22 @@ export function encodeFrame(opcode: number, payload: Uint8Array, opts: { fin?: b
 
 // Word-at-a-time masking: a 32-bit view over the aligned middle of the buffer.
 // Small payloads go byte by byte: creating the view costs more than it saves.
-const WORD_THRESHOLD = 32;
+const WORD_THRESHOLD = 128;
+// Int32 (not Uint32) so the key word stays a small integer and the loop stays in int32 math.
+const keyBytes = new Uint8Array(4);
 const scratch = new Uint8Array(4);
-const scratchWord = new Uint32Array(scratch.buffer);
+const scratchWord = new Int32Array(scratch.buffer);
 
+/** The key as a native-endian 32-bit word starting at key byte `phase`. */
 function rotatedWord(k0: number, k1: number, k2: number, k3: number, phase: number): number {
-  const k = [k0, k1, k2, k3];
-  scratch[0] = k[phase & 3]!;
-  scratch[1] = k[(phase + 1) & 3]!;
-  scratch[2] = k[(phase + 2) & 3]!;
-  scratch[3] = k[(phase + 3) & 3]!;
+  keyBytes[0] = k0;
+  keyBytes[1] = k1;
+  keyBytes[2] = k2;
+  keyBytes[3] = k3;
+  scratch[0] = keyBytes[phase & 3]!;
+  scratch[1] = keyBytes[(phase + 1) & 3]!;
+  scratch[2] = keyBytes[(phase + 2) & 3]!;
+  scratch[3] = keyBytes[(phase + 3) & 3]!;
   return scratchWord[0]!;
 }
 
@@ -115,8 +121,15 @@ export function unmaskInPlace(buf: Uint8Array, start: number, end: number, k0: n
     }
     const words = (end - i) >>> 2;
     const w = rotatedWord(k0, k1, k2, k3, p);
-    const view = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let j = 0; j < words; j++) view[j]! ^= w;
+    const view = new Int32Array(buf.buffer, buf.byteOffset + i, words);
+    let j = 0;
+    for (const end4 = words - 3; j < end4; j += 4) {
+      view[j] = view[j]! ^ w;
+      view[j + 1] = view[j + 1]! ^ w;
+      view[j + 2] = view[j + 2]! ^ w;
+      view[j + 3] = view[j + 3]! ^ w;
+    }
+    for (; j < words; j++) view[j] = view[j]! ^ w;
     i += words << 2;
     // The tail continues at the same key phase as the aligned words ended on.
     const tailPhase = p;

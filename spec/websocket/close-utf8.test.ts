@@ -142,7 +142,7 @@ test('unmask/mask word loop matches the byte definition at every alignment and l
   const backing = Buffer.alloc(600);
   for (let i = 0; i < backing.length; i++) backing[i] = (i * 31 + 7) & 0xff;
   for (const off of [0, 1, 2, 3, 5]) {
-    for (const len of [0, 1, 3, 4, 5, 31, 32, 33, 64, 127, 500]) {
+    for (const len of [0, 1, 3, 4, 5, 31, 32, 33, 64, 127, 128, 129, 131, 500]) {
       const buf = Buffer.from(backing.subarray(0, off + len + 3));
       const expect = Buffer.from(buf);
       for (let i = 0; i < len; i++) expect[off + i]! ^= key[i & 3];
