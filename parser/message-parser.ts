@@ -96,6 +96,7 @@ export abstract class MessageParser<H extends MessageHead> {
   protected contentLength = -1;
   protected teSeen = false;
   protected teChunkedFinal = false;
+  protected teChunkedSeen = false;
   protected teUnknown = false;
   /** Absolute offset of the last Transfer-Encoding value, for framing errors found at the end of the head. */
   protected teAt = 0;
@@ -285,6 +286,7 @@ export abstract class MessageParser<H extends MessageHead> {
     this.contentLength = -1;
     this.teSeen = false;
     this.teChunkedFinal = false;
+    this.teChunkedSeen = false;
     this.teUnknown = false;
     this.connClose = false;
     this.connKeepAlive = false;
@@ -614,10 +616,13 @@ export abstract class MessageParser<H extends MessageHead> {
       while (i < n && TOKEN[value.charCodeAt(i)] === 1) i++;
       if (i === start) return this.scan.fail(E_TE_SYNTAX, valueAt + i);
       const chunked = stringEqualsLower(value, start, i, 'chunked');
-      if (chunked && this.teChunkedFinal) return this.scan.fail(E_TE_CHUNKED_TWICE, valueAt + start);
-      if (!chunked && this.teChunkedFinal) this.teChunkedFinal = false;
-      if (chunked) this.teChunkedFinal = true;
-      else if (!isKnownCoding(value, start, i)) this.teUnknown = true;
+      if (chunked) {
+        if (this.teChunkedSeen) return this.scan.fail(E_TE_CHUNKED_TWICE, valueAt + start);
+        this.teChunkedSeen = true;
+      } else if (!isKnownCoding(value, start, i)) {
+        this.teUnknown = true;
+      }
+      this.teChunkedFinal = chunked;
       // Skip transfer-parameters up to the next list element.
       while (i < n && (c = value.charCodeAt(i)) !== 44) {
         if (c === 34) {

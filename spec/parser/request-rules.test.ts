@@ -42,6 +42,8 @@ test('request Transfer-Encoding must end in chunked (400); unknown codings get 5
   reject(`${GET}Transfer-Encoding: chunked, gzip\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
   reject(`${GET}Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
   reject(`${GET}Transfer-Encoding: chunked, chunked\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
+  reject(`${GET}Transfer-Encoding: chunked, gzip, chunked\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
+  reject(`${GET}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
   reject(`${GET}Transfer-Encoding: identity\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
   reject(`${GET}Transfer-Encoding: x-custom, chunked\r\n\r\n`, 'HPE_UNKNOWN_TRANSFER_ENCODING', 501);
   reject(`${GET}Transfer-Encoding: chunked, @\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
