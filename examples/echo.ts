@@ -5,8 +5,9 @@
 //   GET /stream/N   N chunks, chunked
 //   GET /delay/MS   answers after MS ms
 //   GET /status/N   status N, empty body
+//   GET /ws         WebSocket echo: each text/binary message back with the same opcode (permessage-deflate offered)
 import { createHash } from 'node:crypto';
-import { runServer, type Request, type Response } from '../lib/index.ts';
+import { asChannel, runServer, type Channel, type Request, type Response } from '../lib/index.ts';
 
 const MAX_BYTES = 64 * 1024 * 1024;
 
@@ -16,8 +17,12 @@ function num(s: string | undefined, max: number): number | null {
   return n <= max ? n : null;
 }
 
-async function handler(req: Request): Promise<Response> {
+async function handler(req: Request): Promise<Response | Channel> {
   const uri = req.uri;
+  if (uri === '/ws') {
+    // Large limit for conformance suites that send messages of several MiB.
+    return asChannel(req, { perMessageDeflate: true, maxMessageSize: 16 * 1024 * 1024, onReceive: (ch, data) => ch.send(data) });
+  }
   if (uri === '/echo' || uri.startsWith('/echo/') || uri.startsWith('/echo')) {
     const body = req.body;
     return {
