@@ -31,11 +31,17 @@ export interface WebSocketOptions {
   heartbeatInterval?: number;
   /** How long to wait for the peer's close frame or TCP close before destroying the socket, in ms. Default 10000. */
   closeTimeout?: number;
+  /** A complete message; text is a UTF-8-validated Buffer (may view the socket chunk: copy to keep). Default: ignore. */
   onMessage?: (data: Buffer, isBinary: boolean) => void;
+  /** A ping arrived (the pong is already queued). Default: ignore. */
   onPing?: (data: Buffer) => void;
+  /** A pong arrived (solicited or not). Default: ignore. */
   onPong?: (data: Buffer) => void;
+  /** Once, when TCP is closed: peer's close code, 1005 (none given) or 1006 (no close frame). Default: ignore. */
   onClose?: (code: number, reason: string) => void;
+  /** The peer broke the protocol or a limit; the close frame with `err.closeCode` is on its way. Default: ignore. */
   onError?: (err: WebSocketError) => void;
+  /** The socket's write buffer drained (after send() returned false). Default: ignore. */
   onDrain?: () => void;
 }
 
