@@ -140,7 +140,7 @@ const F_WAITING_DRAIN = 32;
 const F_CLOSING = 64;
 const F_LINGERING = 128;
 const F_CLOSED = 256;
-const targetScratch: TargetParts = { uri: null, queryString: null };
+const targetScratch: TargetParts = { uri: null, queryString: null, authority: null };
 const hostScratch = { hostCount: 0 };
 
 export class Connection implements Timed {
@@ -399,7 +399,7 @@ export class Connection implements Timed {
       headers,
       body,
       ctx.scheme,
-      host === undefined ? ctx.localName : hostName(host),
+      targetScratch.authority !== null ? hostName(targetScratch.authority) : host === undefined ? ctx.localName : hostName(host),
       ctx.port,
       this.socket.remoteAddress ?? '',
       performance.now(),

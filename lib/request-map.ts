@@ -125,6 +125,8 @@ export function buildHeaders(raw: string[], out: { hostCount: number }): Request
 export interface TargetParts {
   uri: string | null;
   queryString: string | null;
+  /** Host (and port) of an absolute-form target, which wins over the Host header (RFC 9112 3.2.2); else null. */
+  authority: string | null;
 }
 
 /**
@@ -135,6 +137,7 @@ export interface TargetParts {
 export function splitTarget(target: string, method: string, out: TargetParts): void {
   const c0 = target.charCodeAt(0);
   let start = 0;
+  out.authority = null;
   if (c0 !== 47 /* / */) {
     if (target === '*') {
       out.uri = method === 'OPTIONS' ? '*' : null;
@@ -155,6 +158,14 @@ export function splitTarget(target: string, method: string, out: TargetParts): v
     }
     const slash = target.indexOf('/', scheme + 3);
     const q0 = target.indexOf('?', scheme + 3);
+    const authEnd = slash === -1 ? (q0 === -1 ? target.length : q0) : q0 !== -1 && q0 < slash ? q0 : slash;
+    const authority = target.slice(scheme + 3, authEnd);
+    if (authority === '' || !isValidHost(authority)) {
+      out.uri = null;
+      out.queryString = null;
+      return;
+    }
+    out.authority = authority;
     if (slash === -1 || (q0 !== -1 && q0 < slash)) {
       // `http://host` or `http://host?x`: the path is empty, which means `/`.
       out.uri = '/';
@@ -186,8 +197,13 @@ export function hostName(host: string): string {
 // RFC 9110 7.2 / RFC 3986 3.2.2: host [":" port], reg-name/IPv4/IP-literal characters.
 const validHost = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 
+let lastValidHost = '';
+
 export function isValidHost(host: string): boolean {
-  return validHost.test(host);
+  if (host === lastValidHost) return true; // clients repeat the same Host: skip the regex
+  if (!validHost.test(host)) return false;
+  lastValidHost = host;
+  return true;
 }
 
 const methodLower = new Map<string, string>();

@@ -109,14 +109,14 @@ test('Host: missing in HTTP/1.1 or repeated gets 400 and a close; HTTP/1.0 may o
 });
 
 test('absolute-form target is served by its path; OPTIONS * is answered', async () => {
-  await withServer((req) => ({ body: `${req.requestMethod} ${req.uri} ${req.queryString}` }), {}, async (server) => {
+  await withServer((req) => ({ body: `${req.requestMethod} ${req.uri} ${req.queryString} ${req.serverName}` }), {}, async (server) => {
     const c = await connectRaw(server.port);
     c.write('GET http://example.com/x/y?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n' +
-      'GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n' +
+      'GET http://example.org:81 HTTP/1.1\r\nHost: other\r\n\r\n' +
       'OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n');
     const rs = await c.waitResponses(3);
     c.close();
-    assert.deepEqual(rs.map((r) => r.body.toString()), ['get /x/y q=1', 'get / null', 'options * null']);
+    assert.deepEqual(rs.map((r) => r.body.toString()), ['get /x/y q=1 example.com', 'get / null example.org', 'options * null h']);
     const bad = responsesOf(await sendRaw(server.port, 'GET * HTTP/1.1\r\nHost: h\r\n\r\n'))[0]!;
     assert.equal(bad.status, 400);
   });
