@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as client from '../../client/index.ts';
 import { createClient, request, get, post, put, patch, head, options, del } from '../../client/index.ts';
-import { ok, rawServer, type RawServer } from './helpers.ts';
+import { ok, rawServer, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 after(async () => {
@@ -23,7 +23,7 @@ async function echoServer(): Promise<RawServer> {
   return s;
 }
 
-test('resolves to a response map with status, lower-case headers, set-cookie array and text body', async () => {
+test('resolves to a response map with status, lower-case headers, set-cookie array and text body', T, async () => {
   const s = await rawServer((_req, socket) => {
     socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Multi: a\r\nx-multi: b\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 5\r\n\r\nhéll'.replace('héll', 'h\u00e9ll'), 'utf8');
   });
@@ -39,14 +39,14 @@ test('resolves to a response map with status, lower-case headers, set-cookie arr
   assert.deepEqual(r.trace, []);
 });
 
-test('a single Set-Cookie is still an array', async () => {
+test('a single Set-Cookie is still an array', T, async () => {
   const s = await rawServer((_req, socket) => socket.write(ok('', 'Set-Cookie: only=1\r\n')));
   servers.push(s);
   const r = await get(s.url);
   assert.deepEqual(r.headers['set-cookie'], ['only=1']);
 });
 
-test('every method helper sends its method; DELETE is exported as del and delete', async () => {
+test('every method helper sends its method; DELETE is exported as del and delete', T, async () => {
   const s = await echoServer();
   const fns: [string, typeof get][] = [['GET', get], ['POST', post], ['PUT', put], ['PATCH', patch], ['OPTIONS', options], ['DELETE', del], ['DELETE', client.delete]];
   for (const [m, fn] of fns) {
@@ -59,7 +59,7 @@ test('every method helper sends its method; DELETE is exported as del and delete
   assert.equal(s.requests.at(-1)!.method, 'HEAD');
 });
 
-test('request head: Host, default User-Agent, Accept-Encoding, Content-Length for a string body, one write', async () => {
+test('request head: Host, default User-Agent, Accept-Encoding, Content-Length for a string body, one write', T, async () => {
   const s = await echoServer();
   const r = await post(s.url + '/p?x=1#frag', { body: 'h\u00e9', headers: { 'X-A': 'b', 'X-List': ['1', '2'] } });
   assert.equal(r.status, 200);
@@ -74,7 +74,7 @@ test('request head: Host, default User-Agent, Accept-Encoding, Content-Length fo
   assert.equal(req.body.toString('utf8'), 'h\u00e9');
 });
 
-test('POST without a body sends Content-Length: 0; GET sends no framing', async () => {
+test('POST without a body sends Content-Length: 0; GET sends no framing', T, async () => {
   const s = await echoServer();
   await post(s.url);
   assert.equal(s.requests.at(-1)!.headers['content-length'], '0');
@@ -83,7 +83,7 @@ test('POST without a body sends Content-Length: 0; GET sends no framing', async 
   assert.equal(s.requests.at(-1)!.headers['transfer-encoding'], undefined);
 });
 
-test('queryParams, formParams (arrays repeat keys), basicAuth, oauthToken, userAgent', async () => {
+test('queryParams, formParams (arrays repeat keys), basicAuth, oauthToken, userAgent', T, async () => {
   const s = await echoServer();
   await get(s.url + '/q?a=1', { queryParams: { b: 'x y', c: [1, 2], d: null } });
   assert.equal(s.requests.at(-1)!.target, '/q?a=1&b=x%20y&c=1&c=2');
@@ -108,7 +108,7 @@ test('queryParams, formParams (arrays repeat keys), basicAuth, oauthToken, userA
   assert.equal(req.headers['accept-encoding'], 'identity');
 });
 
-test('streamed bodies: Readable and async iterable go chunked; a caller Content-Length frames a stream', async () => {
+test('streamed bodies: Readable and async iterable go chunked; a caller Content-Length frames a stream', T, async () => {
   const s = await echoServer();
   await put(s.url, { body: Readable.from([Buffer.from('ab'), Buffer.from('cd')]) });
   let req = s.requests.at(-1)!;
@@ -129,7 +129,7 @@ test('streamed bodies: Readable and async iterable go chunked; a caller Content-
   assert.equal(bad.error?.code, 'ERR_INVALID_BODY');
 });
 
-test('multipart: in-memory parts with Content-Length; a file part streams', async () => {
+test('multipart: in-memory parts with Content-Length; a file part streams', T, async () => {
   const s = await echoServer();
   const dir = mkdtempSync(join(tmpdir(), 'httpkit-mp-'));
   try {
@@ -156,7 +156,7 @@ test('multipart: in-memory parts with Content-Length; a file part streams', asyn
   }
 });
 
-test('invalid input resolves with a coded error before any byte is written', async () => {
+test('invalid input resolves with a coded error before any byte is written', T, async () => {
   const s = await echoServer();
   const cases: [Parameters<typeof request>[0], string][] = [
     [{ url: s.url, headers: { 'x-a': 'a\r\nInjected: 1' } }, 'ERR_INVALID_HEADER'],
@@ -193,7 +193,7 @@ test('invalid input resolves with a coded error before any byte is written', asy
   assert.equal(s.connections, 0, 'no connection was opened');
 });
 
-test('a refused connection resolves with ECONNREFUSED and no status', async () => {
+test('a refused connection resolves with ECONNREFUSED and no status', T, async () => {
   const s = await rawServer(() => {});
   const port = s.port;
   await s.close();
@@ -203,7 +203,7 @@ test('a refused connection resolves with ECONNREFUSED and no status', async () =
   assert.equal(r.body, undefined);
 });
 
-test('callback: the promise resolves to its return value; a throw resolves with error', async () => {
+test('callback: the promise resolves to its return value; a throw resolves with error', T, async () => {
   const s = await echoServer();
   const v = await get(s.url, (r) => r.status! + 1);
   assert.equal(v, 201);
@@ -219,7 +219,7 @@ test('callback: the promise resolves to its return value; a throw resolves with 
   assert.equal(errored, 'ECONNREFUSED');
 });
 
-test('as: text, buffer, json, auto (charset from Content-Type, bytes for non-text)', async () => {
+test('as: text, buffer, json, auto (charset from Content-Type, bytes for non-text)', T, async () => {
   const s = await rawServer((req, socket) => {
     if (req.target === '/latin1') socket.write(ok(Buffer.from([0x63, 0x61, 0x66, 0xe9]), 'Content-Type: text/plain; charset=ISO-8859-1\r\n'));
     else if (req.target === '/json') socket.write(ok('{"a":[1,2]}', 'Content-Type: application/json\r\n'));
@@ -239,7 +239,7 @@ test('as: text, buffer, json, auto (charset from Content-Type, bytes for non-tex
   assert.equal(bad.error?.code, 'ERR_INVALID_JSON');
 });
 
-test('IPv6 literal URLs work: http://[::1]:port/', async (t) => {
+test('IPv6 literal URLs work: http://[::1]:port/', T, async (t) => {
   let s: RawServer;
   try {
     s = await rawServer((_req, socket) => socket.write(ok('v6')), '::1');
@@ -253,7 +253,7 @@ test('IPv6 literal URLs work: http://[::1]:port/', async (t) => {
   assert.equal(s.requests[0]!.headers.host, `[::1]:${s.port}`);
 });
 
-test('maxBody: a larger Content-Length is an error; so is a larger chunked body', async () => {
+test('maxBody: a larger Content-Length is an error; so is a larger chunked body', T, async () => {
   const s = await rawServer((req, socket) => {
     if (req.target === '/cl') socket.write(ok('x'.repeat(100)));
     else socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n32\r\n' + 'y'.repeat(50) + '\r\n32\r\n' + 'y'.repeat(50) + '\r\n0\r\n\r\n');
@@ -265,7 +265,7 @@ test('maxBody: a larger Content-Length is an error; so is a larger chunked body'
   assert.equal((await get(s.url + '/ch', { maxBody: 100 })).status, 200);
 });
 
-test('createClient validates its options and close() fails nothing when idle', async () => {
+test('createClient validates its options and close() fails nothing when idle', T, async () => {
   assert.throws(() => createClient({ maxConnections: 0 }), { code: 'ERR_INVALID_OPTION' });
   const c = createClient({ maxConnectionsPerHost: 2 });
   const s = await echoServer();
@@ -277,7 +277,7 @@ test('createClient validates its options and close() fails nothing when idle', a
   c.close();
 });
 
-test('a server answering early (413) while a streamed upload is still going gets its response', async () => {
+test('a server answering early (413) while a streamed upload is still going gets its response', T, async () => {
   const s = await rawServer(() => {}, '127.0.0.1', (socket) => {
     socket.once('data', () => socket.end('HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!'));
   });

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { createClient } from '../../client/index.ts';
-import { rawServer, type RawServer } from './helpers.ts';
+import { rawServer, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 const client = createClient();
@@ -37,7 +37,7 @@ async function serve(fn: (target: string) => Buffer): Promise<RawServer> {
   return s;
 }
 
-test('gzip, deflate (zlib-wrapped and raw) and br bodies are decoded, with Content-Length or chunked', async () => {
+test('gzip, deflate (zlib-wrapped and raw) and br bodies are decoded, with Content-Length or chunked', T, async () => {
   const s = await serve((t) => {
     const [, coding, framing] = t.split('/');
     const header = coding === 'deflate-raw' ? 'deflate' : coding!;
@@ -54,28 +54,28 @@ test('gzip, deflate (zlib-wrapped and raw) and br bodies are decoded, with Conte
   assert.equal(s.connections, 1, 'decoded responses keep the connection');
 });
 
-test('error statuses are decoded too', async () => {
+test('error statuses are decoded too', T, async () => {
   const s = await serve(() => response(500, 'gzip', zlib.gzipSync('server broke')));
   const r = await client.request({ url: s.url });
   assert.equal(r.status, 500);
   assert.equal(r.body, 'server broke');
 });
 
-test('HEAD responses with Content-Encoding are not decoded', async () => {
+test('HEAD responses with Content-Encoding are not decoded', T, async () => {
   const s = await serve(() => Buffer.from('HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 30\r\n\r\n'));
   const r = await client.request({ url: s.url, method: 'HEAD' });
   assert.equal(r.error, undefined);
   assert.equal(r.status, 200);
 });
 
-test('an empty encoded body is an empty body', async () => {
+test('an empty encoded body is an empty body', T, async () => {
   const s = await serve(() => Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n'));
   const r = await client.request({ url: s.url });
   assert.equal(r.error, undefined);
   assert.equal(r.body, '');
 });
 
-test('corrupt and truncated compressed bodies are ERR_DECOMPRESS', async () => {
+test('corrupt and truncated compressed bodies are ERR_DECOMPRESS', T, async () => {
   const gz = encoded.gzip!;
   const corrupt = Buffer.from(gz);
   corrupt[20] ^= 0xff;
@@ -93,7 +93,7 @@ test('corrupt and truncated compressed bodies are ERR_DECOMPRESS', async () => {
   }
 });
 
-test('a compression bomb stops at maxBody', async () => {
+test('a compression bomb stops at maxBody', T, async () => {
   const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
   assert.ok(bomb.length < 200 * 1024);
   const s = await serve(() => response(200, 'gzip', bomb));
@@ -103,21 +103,21 @@ test('a compression bomb stops at maxBody', async () => {
   assert.ok(process.memoryUsage().rss - before < 48 * 1024 * 1024, 'the bomb was not expanded in memory');
 });
 
-test('decompress: false sends no Accept-Encoding and returns the encoded bytes', async () => {
+test('decompress: false sends no Accept-Encoding and returns the encoded bytes', T, async () => {
   const s = await serve(() => response(200, 'gzip', encoded.gzip!));
   const r = await client.request({ url: s.url, decompress: false, as: 'buffer' });
   assert.equal(s.requests.at(-1)!.headers['accept-encoding'], undefined);
   assert.deepEqual(r.body, encoded.gzip);
 });
 
-test('a caller Accept-Encoding is kept and the response still decoded', async () => {
+test('a caller Accept-Encoding is kept and the response still decoded', T, async () => {
   const s = await serve(() => response(200, 'br', encoded.br!));
   const r = await client.request({ url: s.url, headers: { 'accept-encoding': 'br' } });
   assert.equal(s.requests.at(-1)!.headers['accept-encoding'], 'br');
   assert.equal(r.body, text);
 });
 
-test('unknown codings are left as they are', async () => {
+test('unknown codings are left as they are', T, async () => {
   const s = await serve(() => response(200, 'zstd', Buffer.from('opaque')));
   const r = await client.request({ url: s.url });
   assert.equal(r.body, 'opaque');

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { createClient, head } from '../../client/index.ts';
-import { rawServer, sleep, type RawServer } from './helpers.ts';
+import { rawServer, sleep, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 const client = createClient();
@@ -29,7 +29,7 @@ async function serve(reply: (target: string, socket: net.Socket) => string | Buf
 
 const fetchText = (url: string) => client.request({ url, as: 'text' });
 
-test('Content-Length body, split across writes, on a reused connection', async () => {
+test('Content-Length body, split across writes, on a reused connection', T, async () => {
   const s = await serve(() => ['HTTP/1.1 200 OK\r\nContent-', 'Length: 11\r\n\r\nhello', ' world']);
   const a = await fetchText(s.url + '/a');
   const b = await fetchText(s.url + '/b');
@@ -38,7 +38,7 @@ test('Content-Length body, split across writes, on a reused connection', async (
   assert.equal(s.connections, 1);
 });
 
-test('chunked body with trailers kept on the response', async () => {
+test('chunked body with trailers kept on the response', T, async () => {
   const s = await serve(() => ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n', '6;ext=1\r\n world\r\n0\r\nX-Sum: abc \r\nX-Other: 1\r\n\r\n']);
   const r = await fetchText(s.url);
   assert.equal(r.error, undefined);
@@ -49,7 +49,7 @@ test('chunked body with trailers kept on the response', async () => {
   assert.equal(s.connections, 1, 'chunked responses keep the connection');
 });
 
-test('close-delimited body is read to EOF and the connection is not reused', async () => {
+test('close-delimited body is read to EOF and the connection is not reused', T, async () => {
   const s = await serve((_t, socket) => {
     socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
     return null;
@@ -61,7 +61,7 @@ test('close-delimited body is read to EOF and the connection is not reused', asy
   assert.equal(s.connections, 2);
 });
 
-test('HEAD, 204 and 304 have no body even with Content-Length, and keep the connection', async () => {
+test('HEAD, 204 and 304 have no body even with Content-Length, and keep the connection', T, async () => {
   const s = await serve((t) => {
     if (t === '/204') return 'HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n';
     if (t === '/304') return 'HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\nContent-Encoding: gzip\r\n\r\n';
@@ -82,7 +82,7 @@ test('HEAD, 204 and 304 have no body even with Content-Length, and keep the conn
   assert.equal(s.connections, 1);
 });
 
-test('1xx responses are skipped, an unexpected 100 Continue included', async () => {
+test('1xx responses are skipped, an unexpected 100 Continue included', T, async () => {
   const s = await serve(() => [
     'HTTP/1.1 100 Continue\r\n\r\n',
     'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n',
@@ -94,7 +94,7 @@ test('1xx responses are skipped, an unexpected 100 Continue included', async () 
   assert.equal(r.headers.link, undefined);
 });
 
-test('a truncated Content-Length body is an error, not a short body', async () => {
+test('a truncated Content-Length body is an error, not a short body', T, async () => {
   const s = await serve((_t, socket) => {
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this');
     return null;
@@ -105,7 +105,7 @@ test('a truncated Content-Length body is an error, not a short body', async () =
   assert.equal(r.body, undefined);
 });
 
-test('a truncated chunked body is an error', async () => {
+test('a truncated chunked body is an error', T, async () => {
   const s = await serve((_t, socket) => {
     socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
     return null;
@@ -114,7 +114,7 @@ test('a truncated chunked body is an error', async () => {
   assert.equal(r.error?.code, 'ERR_PREMATURE_CLOSE');
 });
 
-test('a connection closed mid-head is an error', async () => {
+test('a connection closed mid-head is an error', T, async () => {
   const s = await serve((_t, socket) => {
     socket.end('HTTP/1.1 200 OK\r\nContent-Le');
     return null;
@@ -122,7 +122,7 @@ test('a connection closed mid-head is an error', async () => {
   assert.equal((await fetchText(s.url)).error?.code, 'ERR_PREMATURE_CLOSE');
 });
 
-test('a connection closed with no response at all is an error (fresh connection: no retry)', async () => {
+test('a connection closed with no response at all is an error (fresh connection: no retry)', T, async () => {
   const s = await serve((_t, socket) => {
     socket.end();
     return null;
@@ -132,7 +132,7 @@ test('a connection closed with no response at all is an error (fresh connection:
   assert.equal(s.requests.length, 1);
 });
 
-test('garbage status line, bad version, conflicting framing and bad chunk sizes are protocol errors', async () => {
+test('garbage status line, bad version, conflicting framing and bad chunk sizes are protocol errors', T, async () => {
   const replies: Record<string, string> = {
     '/garbage': 'garbage\r\n\r\n',
     '/version': 'HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n',
@@ -153,7 +153,7 @@ test('garbage status line, bad version, conflicting framing and bad chunk sizes 
   }
 });
 
-test('obs-fold in a response header is unfolded to a space; values are trimmed', async () => {
+test('obs-fold in a response header is unfolded to a space; values are trimmed', T, async () => {
   const s = await serve(() => ['HTTP/1.1 200 OK\r\nX-Folded: first\r\n', '   second\r\n\tthird  \r\nX-Plain:   spaced   \r\nContent-Length: 2\r\n\r\nok']);
   const r = await fetchText(s.url);
   assert.equal(r.error, undefined);
@@ -164,7 +164,7 @@ test('obs-fold in a response header is unfolded to a space; values are trimmed',
   assert.equal(again.body, 'ok', 'the connection stays usable after an unfolded head');
 });
 
-test('Connection: close and HTTP/1.0 responses are honoured: the next request opens a new connection', async () => {
+test('Connection: close and HTTP/1.0 responses are honoured: the next request opens a new connection', T, async () => {
   const s = await serve((t) =>
     t === '/close' ? 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na' : 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nb');
   assert.equal((await fetchText(s.url + '/close')).body, 'a');
@@ -174,26 +174,26 @@ test('Connection: close and HTTP/1.0 responses are honoured: the next request op
   assert.equal(s.connections, 4);
 });
 
-test('HTTP/1.0 with Connection: keep-alive is reused', async () => {
+test('HTTP/1.0 with Connection: keep-alive is reused', T, async () => {
   const s = await serve(() => 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nk');
   await fetchText(s.url);
   await fetchText(s.url);
   assert.equal(s.connections, 1);
 });
 
-test('a 101 to a plain request is an error', async () => {
+test('a 101 to a plain request is an error', T, async () => {
   const s = await serve(() => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n');
   assert.equal((await fetchText(s.url)).error?.code, 'ERR_UNEXPECTED_UPGRADE');
 });
 
-test('bytes after a complete response close the connection instead of reusing it', async () => {
+test('bytes after a complete response close the connection instead of reusing it', T, async () => {
   const s = await serve(() => 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naEXTRA');
   assert.equal((await fetchText(s.url)).body, 'a');
   assert.equal((await fetchText(s.url)).body, 'a');
   assert.equal(s.connections, 2);
 });
 
-test('responses delivered one byte per read parse the same (chunked+trailers, 1xx, obs-fold, gzip)', async () => {
+test('responses delivered one byte per read parse the same (chunked+trailers, 1xx, obs-fold, gzip)', T, async () => {
   const { gzipSync } = await import('node:zlib');
   const gz = gzipSync('byte by byte');
   const replies: Record<string, Buffer> = {

@@ -126,3 +126,6 @@ export function ok(body: string | Buffer = 'ok', extra = ''): Buffer {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Per-test bound: a hung request fails its test instead of hanging the run. */
+export const T = { timeout: 30_000 };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createClient } from '../../client/index.ts';
-import { sleep } from './helpers.ts';
+import { sleep, T } from './helpers.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p)) ?? null;
 let dir = '';
@@ -97,7 +97,7 @@ after(async () => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-test('nginx: keep-alive reuse over sequential requests', async (t) => {
+test('nginx: keep-alive reuse over sequential requests', T, async (t) => {
   if (NGINX === null) return t.skip('nginx not installed');
   const a = await client.request({ url: `http://127.0.0.1:${port}/hello` });
   const b = await client.request({ url: `http://127.0.0.1:${port}/hello` });
@@ -107,7 +107,7 @@ test('nginx: keep-alive reuse over sequential requests', async (t) => {
   assert.equal(Number(cb[2]), Number(ca[2]) + 1);
 });
 
-test('nginx: gzip static file decoded; HEAD has no body; 404 is a response', async (t) => {
+test('nginx: gzip static file decoded; HEAD has no body; 404 is a response', T, async (t) => {
   if (NGINX === null) return t.skip('nginx not installed');
   const r = await client.request({ url: `http://127.0.0.1:${port}/gz/big.txt` });
   assert.equal(r.headers['content-encoding'], 'gzip');
@@ -121,7 +121,7 @@ test('nginx: gzip static file decoded; HEAD has no body; 404 is a response', asy
   assert.equal(missing.error, undefined);
 });
 
-test('nginx: redirects (relative and absolute) are followed', async (t) => {
+test('nginx: redirects (relative and absolute) are followed', T, async (t) => {
   if (NGINX === null) return t.skip('nginx not installed');
   const r = await client.request({ url: `http://127.0.0.1:${port}/moved`, method: 'POST', body: 'x' });
   assert.equal(r.status, 200);
@@ -131,7 +131,7 @@ test('nginx: redirects (relative and absolute) are followed', async (t) => {
   assert.equal(s.trace[0]!.status, 303);
 });
 
-test('nginx: chunked and sized uploads', async (t) => {
+test('nginx: chunked and sized uploads', T, async (t) => {
   if (NGINX === null) return t.skip('nginx not installed');
   const sized = await client.request({ url: `http://127.0.0.1:${port}/upload`, method: 'POST', body: 'abcdef' });
   assert.equal(sized.body, 'len=6');
@@ -145,7 +145,7 @@ test('nginx: chunked and sized uploads', async (t) => {
   assert.equal(tooBig.status, 413);
 });
 
-test('nginx: 50 concurrent requests, streamed and buffered', async (t) => {
+test('nginx: 50 concurrent requests, streamed and buffered', T, async (t) => {
   if (NGINX === null) return t.skip('nginx not installed');
   const rs = await Promise.all(Array.from({ length: 50 }, (_, i) =>
     client.request({ url: `http://127.0.0.1:${port}/${i % 2 ? 'hello' : 'big.txt'}`, as: i % 3 === 0 ? 'stream' : 'text' })));

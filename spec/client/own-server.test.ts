@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { runServer, type Server } from '../../lib/index.ts';
 import { createClient } from '../../client/index.ts';
+import { T } from './helpers.ts';
 
 let server: Server;
 let base = '';
@@ -39,13 +40,13 @@ after(async () => {
   await server.stop();
 });
 
-test('own server: JSON round trip with query and body', async () => {
+test('own server: JSON round trip with query and body', T, async () => {
   const r = await client.request({ url: `${base}/echo`, method: 'POST', queryParams: { a: 'b c' }, body: 'payload', as: 'json' });
   assert.equal(r.status, 200);
   assert.deepEqual(r.body, { method: 'post', query: 'a=b%20c', len: 7, body: 'payload', ua: 'httpkit' });
 });
 
-test('own server: chunked upload, streamed (chunked) download, gzip, 303 redirect', async () => {
+test('own server: chunked upload, streamed (chunked) download, gzip, 303 redirect', T, async () => {
   const up = await client.request({ url: `${base}/echo`, method: 'PUT', body: Readable.from(['a', 'b', 'c']), as: 'json' });
   assert.equal((up.body as { body: string }).body, 'abc');
   const down = await client.request({ url: `${base}/stream` });
@@ -57,7 +58,7 @@ test('own server: chunked upload, streamed (chunked) download, gzip, 303 redirec
   assert.equal(red.trace[0]!.status, 303);
 });
 
-test('own server: 200 concurrent requests over a pool of 8', async () => {
+test('own server: 200 concurrent requests over a pool of 8', T, async () => {
   const c = createClient({ maxConnectionsPerHost: 8 });
   const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => c.request({ url: `${base}/echo?i=${i}`, as: 'json' })));
   rs.forEach((r, i) => assert.equal((r.body as { query: string }).query, `i=${i}`));

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from '../../client/index.ts';
-import { ok, rawServer, sleep, type RawServer } from './helpers.ts';
+import { ok, rawServer, sleep, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 after(async () => {
@@ -20,7 +20,7 @@ async function okServer(delay = 0): Promise<RawServer> {
   return s;
 }
 
-test('sequential requests reuse one connection; a request sent right after resolution reuses it', async () => {
+test('sequential requests reuse one connection; a request sent right after resolution reuses it', T, async () => {
   const c = createClient();
   const s = await okServer();
   for (let i = 0; i < 5; i++) {
@@ -33,7 +33,7 @@ test('sequential requests reuse one connection; a request sent right after resol
   c.close();
 });
 
-test('concurrent requests open connections up to maxConnectionsPerHost and queue the rest', async () => {
+test('concurrent requests open connections up to maxConnectionsPerHost and queue the rest', T, async () => {
   const c = createClient({ maxConnectionsPerHost: 2 });
   const s = await okServer(20);
   const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => c.request({ url: s.url + '/' + i })));
@@ -43,7 +43,7 @@ test('concurrent requests open connections up to maxConnectionsPerHost and queue
   c.close();
 });
 
-test('maxConnections limits connections over all origins', async () => {
+test('maxConnections limits connections over all origins', T, async () => {
   const c = createClient({ maxConnections: 1 });
   const a = await okServer(10);
   const b = await okServer(10);
@@ -55,7 +55,7 @@ test('maxConnections limits connections over all origins', async () => {
   c.close();
 });
 
-test('idle connections close after keepalive ms', async () => {
+test('idle connections close after keepalive ms', T, async () => {
   const c = createClient();
   const s = await okServer();
   await c.request({ url: s.url, keepalive: 60 });
@@ -67,7 +67,7 @@ test('idle connections close after keepalive ms', async () => {
   c.close();
 });
 
-test('keepalive -1 sends Connection: close and never pools', async () => {
+test('keepalive -1 sends Connection: close and never pools', T, async () => {
   const c = createClient();
   const s = await okServer();
   await c.request({ url: s.url, keepalive: -1 });
@@ -81,7 +81,7 @@ test('keepalive -1 sends Connection: close and never pools', async () => {
   c2.close();
 });
 
-test('a socket the server closed while idle is detected and not reused', async () => {
+test('a socket the server closed while idle is detected and not reused', T, async () => {
   const c = createClient();
   const s = await rawServer((_req, socket) => {
     socket.write(ok('x'));
@@ -97,7 +97,7 @@ test('a socket the server closed while idle is detected and not reused', async (
   c.close();
 });
 
-test('an idempotent request that dies on a reused connection before any response byte is retried once', async () => {
+test('an idempotent request that dies on a reused connection before any response byte is retried once', T, async () => {
   const c = createClient();
   let n = 0;
   const s = await rawServer((_req, socket) => {
@@ -116,7 +116,7 @@ test('an idempotent request that dies on a reused connection before any response
   c.close();
 });
 
-test('a POST that dies on a reused connection is not replayed', async () => {
+test('a POST that dies on a reused connection is not replayed', T, async () => {
   const c = createClient();
   let n = 0;
   const s = await rawServer((_req, socket) => {
@@ -132,7 +132,7 @@ test('a POST that dies on a reused connection is not replayed', async () => {
   c.close();
 });
 
-test('a request failing after response bytes arrived is not retried', async () => {
+test('a request failing after response bytes arrived is not retried', T, async () => {
   const c = createClient();
   let n = 0;
   const s = await rawServer((_req, socket) => {
@@ -148,7 +148,7 @@ test('a request failing after response bytes arrived is not retried', async () =
   c.close();
 });
 
-test('unsolicited bytes on an idle connection close it', async () => {
+test('unsolicited bytes on an idle connection close it', T, async () => {
   const c = createClient();
   const s = await rawServer((_req, socket) => {
     socket.write(ok('x'));
@@ -163,7 +163,7 @@ test('unsolicited bytes on an idle connection close it', async () => {
   c.close();
 });
 
-test('close() fails queued and in-flight requests with ERR_CLIENT_CLOSED', async () => {
+test('close() fails queued and in-flight requests with ERR_CLIENT_CLOSED', T, async () => {
   const c = createClient({ maxConnectionsPerHost: 1 });
   const s = await rawServer(() => {});
   servers.push(s);
@@ -176,7 +176,7 @@ test('close() fails queued and in-flight requests with ERR_CLIENT_CLOSED', async
   assert.equal(r2.error?.code, 'ERR_CLIENT_CLOSED');
 });
 
-test('an idle pool does not keep the process alive', async () => {
+test('an idle pool does not keep the process alive', T, async () => {
   const { execFile } = await import('node:child_process');
   const s = await okServer();
   const script = `import('${new URL('../../client/index.ts', import.meta.url).href}').then(async (m) => { const r = await m.get('${s.url}'); console.log(r.status); })`;
@@ -192,7 +192,7 @@ test('an idle pool does not keep the process alive', async () => {
   assert.ok(Date.now() - t0 < 10000, 'exited without waiting for keepalive');
 });
 
-test('the retry happens once: a second failure on the fresh connection is returned', async () => {
+test('the retry happens once: a second failure on the fresh connection is returned', T, async () => {
   const c = createClient();
   let n = 0;
   const s = await rawServer((_req, socket) => {
@@ -208,7 +208,7 @@ test('the retry happens once: a second failure on the fresh connection is return
   c.close();
 });
 
-test('client defaults apply to its requests; per-request options win', async () => {
+test('client defaults apply to its requests; per-request options win', T, async () => {
   const c = createClient({ defaults: { headers: { 'x-team': 'core', 'x-over': 'default' }, userAgent: 'team-agent', as: 'text' } });
   const s = await okServer();
   const r = await c.request({ url: s.url, headers: { 'x-over': 'mine' } });
@@ -220,7 +220,7 @@ test('client defaults apply to its requests; per-request options win', async () 
   c.close();
 });
 
-test('a Keep-Alive: timeout=N from the server shortens the idle time', async () => {
+test('a Keep-Alive: timeout=N from the server shortens the idle time', T, async () => {
   const c = createClient();
   const s = await rawServer((_req, socket) => socket.write(ok('ka', 'Keep-Alive: timeout=1, max=100\r\n')));
   servers.push(s);
@@ -232,7 +232,7 @@ test('a Keep-Alive: timeout=N from the server shortens the idle time', async () 
   c.close();
 });
 
-test('a caller Connection: close header is honoured: the connection is not pooled', async () => {
+test('a caller Connection: close header is honoured: the connection is not pooled', T, async () => {
   const c = createClient();
   const s = await okServer();
   await c.request({ url: s.url, headers: { Connection: 'close' } });

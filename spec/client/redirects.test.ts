@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { createClient } from '../../client/index.ts';
-import { ok, rawServer, type RawServer } from './helpers.ts';
+import { ok, rawServer, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 const client = createClient();
@@ -34,7 +34,7 @@ async function redirector(): Promise<RawServer> {
 
 type Echo = { method: string; target: string; headers: Record<string, string>; body: string };
 
-test('301 and 302 turn POST into GET without body, Content-Length or Content-Type', async () => {
+test('301 and 302 turn POST into GET without body, Content-Length or Content-Type', T, async () => {
   const s = await redirector();
   for (const status of [301, 302]) {
     const r = await client.request({ url: `${s.url}/r/${status}/1`, method: 'POST', body: 'payload', headers: { 'content-type': 'text/plain', 'x-keep': '1' }, as: 'json' });
@@ -51,7 +51,7 @@ test('301 and 302 turn POST into GET without body, Content-Length or Content-Typ
   }
 });
 
-test('301/302 keep non-POST methods; 303 turns anything but GET/HEAD into GET', async () => {
+test('301/302 keep non-POST methods; 303 turns anything but GET/HEAD into GET', T, async () => {
   const s = await redirector();
   let r = await client.request({ url: `${s.url}/r/301/1`, method: 'PUT', body: 'x', as: 'json' });
   assert.equal((r.body as Echo).method, 'PUT');
@@ -66,7 +66,7 @@ test('301/302 keep non-POST methods; 303 turns anything but GET/HEAD into GET', 
   assert.equal(s.requests.at(-1)!.method, 'HEAD');
 });
 
-test('307 and 308 keep the method and the body', async () => {
+test('307 and 308 keep the method and the body', T, async () => {
   const s = await redirector();
   for (const status of [307, 308]) {
     const r = await client.request({ url: `${s.url}/r/${status}/2`, method: 'POST', body: 'payload', headers: { 'content-type': 'text/plain' }, as: 'json' });
@@ -78,7 +78,7 @@ test('307 and 308 keep the method and the body', async () => {
   }
 });
 
-test('a 307 with a streamed (unreplayable) body is returned as it is', async () => {
+test('a 307 with a streamed (unreplayable) body is returned as it is', T, async () => {
   const s = await redirector();
   const r = await client.request({ url: `${s.url}/r/307/1`, method: 'POST', body: Readable.from(['abc']), as: 'text' });
   assert.equal(r.status, 307);
@@ -86,7 +86,7 @@ test('a 307 with a streamed (unreplayable) body is returned as it is', async () 
   assert.equal(r.body, 'redirect body');
 });
 
-test('relative Location forms are resolved against the current URL', async () => {
+test('relative Location forms are resolved against the current URL', T, async () => {
   const s = await rawServer((req, socket) => {
     if (req.target === '/a/b') socket.write(redirect(302, 'c?x=1'));
     else if (req.target === '/a/c?x=1') socket.write(redirect(302, '../d'));
@@ -99,7 +99,7 @@ test('relative Location forms are resolved against the current URL', async () =>
   assert.deepEqual(r.trace.map((h) => new URL(h.url).pathname), ['/a/b', '/a/c', '/d']);
 });
 
-test('a 3xx without Location is returned as it is', async () => {
+test('a 3xx without Location is returned as it is', T, async () => {
   const s = await rawServer((_req, socket) => socket.write(redirect(302, null, 'no location')));
   servers.push(s);
   const r = await client.request({ url: s.url, as: 'text' });
@@ -107,14 +107,14 @@ test('a 3xx without Location is returned as it is', async () => {
   assert.equal(r.body, 'no location');
 });
 
-test('followRedirects: false returns the 3xx', async () => {
+test('followRedirects: false returns the 3xx', T, async () => {
   const s = await redirector();
   const r = await client.request({ url: `${s.url}/r/301/1`, followRedirects: false });
   assert.equal(r.status, 301);
   assert.equal(r.headers.location, '/final#frag');
 });
 
-test('maxRedirects is the number followed: exactly that many succeed, one more is an error', async () => {
+test('maxRedirects is the number followed: exactly that many succeed, one more is an error', T, async () => {
   const s = await redirector();
   const okr = await client.request({ url: `${s.url}/r/302/3`, maxRedirects: 3 });
   assert.equal(okr.status, 200);
@@ -130,7 +130,7 @@ test('maxRedirects is the number followed: exactly that many succeed, one more i
   assert.equal(zero.error?.code, 'ERR_TOO_MANY_REDIRECTS');
 });
 
-test('Authorization and Cookie are dropped across origins and kept within one', async () => {
+test('Authorization and Cookie are dropped across origins and kept within one', T, async () => {
   const target = await redirector();
   const origin = await rawServer((req, socket) => {
     if (req.target === '/same') socket.write(redirect(302, '/other-path'));
@@ -149,7 +149,7 @@ test('Authorization and Cookie are dropped across origins and kept within one', 
   assert.equal(echo.headers.host, `127.0.0.1:${target.port}`);
 });
 
-test('a Location with an unsupported scheme is an error', async () => {
+test('a Location with an unsupported scheme is an error', T, async () => {
   const s = await rawServer((_req, socket) => socket.write(redirect(302, 'ftp://example/')));
   servers.push(s);
   assert.equal((await client.request({ url: s.url })).error?.code, 'ERR_INVALID_REDIRECT');

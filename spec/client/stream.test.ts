@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { createClient } from '../../client/index.ts';
-import { ok, rawServer, sleep, type RawServer } from './helpers.ts';
+import { ok, rawServer, sleep, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 const client = createClient();
@@ -19,7 +19,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-test('resolves at the head; the body streams as it arrives', async () => {
+test('resolves at the head; the body streams as it arrives', T, async () => {
   const s = await rawServer((_req, socket) => {
     socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n');
     setTimeout(() => socket.write('6\r\nsecond\r\n0\r\n\r\n'), 100);
@@ -35,7 +35,7 @@ test('resolves at the head; the body streams as it arrives', async () => {
   assert.equal(s.connections, 1, 'the connection went back to the pool after the stream ended');
 });
 
-test('a 64 MiB download streams with backpressure and bounded memory', async () => {
+test('a 64 MiB download streams with backpressure and bounded memory', T, async () => {
   const total = 64 * 1024 * 1024;
   const block = Buffer.alloc(256 * 1024, 97);
   let written = 0;
@@ -72,7 +72,7 @@ test('a 64 MiB download streams with backpressure and bounded memory', async () 
   assert.ok(peak < 40 * 1024 * 1024, `memory grew by ${peak} bytes`);
 });
 
-test('a slow consumer does not trip the idle timeout, a stalled server does', async () => {
+test('a slow consumer does not trip the idle timeout, a stalled server does', T, async () => {
   const s = await rawServer((req, socket) => {
     if (req.target === '/stall') socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
     else socket.write(ok(Buffer.alloc(4 * 1024 * 1024, 98)));
@@ -87,14 +87,14 @@ test('a slow consumer does not trip the idle timeout, a stalled server does', as
   await assert.rejects(readAll(stalled.body as Readable), { code: 'ERR_IDLE_TIMEOUT' });
 });
 
-test('a truncated streamed body errors the stream', async () => {
+test('a truncated streamed body errors the stream', T, async () => {
   const s = await rawServer((_req, socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly'));
   servers.push(s);
   const r = await client.request({ url: s.url, as: 'stream' });
   await assert.rejects(readAll(r.body as Readable), { code: 'ERR_PREMATURE_CLOSE' });
 });
 
-test('destroying the stream early closes that connection; the next request works', async () => {
+test('destroying the stream early closes that connection; the next request works', T, async () => {
   const s = await rawServer((_req, socket) => socket.write(ok(Buffer.alloc(8 * 1024 * 1024, 99))));
   servers.push(s);
   const r = await client.request({ url: s.url, as: 'stream' });
@@ -107,7 +107,7 @@ test('destroying the stream early closes that connection; the next request works
   assert.equal(s.connections, 2);
 });
 
-test('streamed bodies are decoded; HEAD gives an empty stream', async () => {
+test('streamed bodies are decoded; HEAD gives an empty stream', T, async () => {
   const gz = zlib.gzipSync('streamed and compressed '.repeat(1000));
   const s = await rawServer((req, socket) => {
     if (req.method === 'HEAD') socket.write('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n');
@@ -120,7 +120,7 @@ test('streamed bodies are decoded; HEAD gives an empty stream', async () => {
   assert.equal((await readAll(h.body as Readable)).length, 0);
 });
 
-test('aborting while a body streams destroys the stream with ERR_ABORTED', async () => {
+test('aborting while a body streams destroys the stream with ERR_ABORTED', T, async () => {
   const s = await rawServer((_req, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'));
   servers.push(s);
   const ac = new AbortController();

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { createClient } from '../../client/index.ts';
-import { ok, rawServer, sleep, type RawServer } from './helpers.ts';
+import { ok, rawServer, sleep, type RawServer, T } from './helpers.ts';
 
 const servers: RawServer[] = [];
 const client = createClient();
@@ -18,7 +18,7 @@ async function silent(): Promise<RawServer> {
   return s;
 }
 
-test('connectTimeout: a TLS handshake that never completes', async () => {
+test('connectTimeout: a TLS handshake that never completes', T, async () => {
   const s = await silent();
   const t0 = performance.now();
   const r = await client.request({ url: `https://127.0.0.1:${s.port}/`, connectTimeout: 150 });
@@ -27,7 +27,7 @@ test('connectTimeout: a TLS handshake that never completes', async () => {
   assert.ok(took >= 140 && took < 2000, `took ${took} ms`);
 });
 
-test('connectTimeout: a proxy that never answers CONNECT', async () => {
+test('connectTimeout: a proxy that never answers CONNECT', T, async () => {
   const proxy = await silent();
   const r = await client.request({ url: 'https://127.0.0.1:9/', proxyUrl: proxy.url, connectTimeout: 100 });
   assert.equal(r.error?.code, 'ERR_CONNECT_TIMEOUT');
@@ -35,7 +35,7 @@ test('connectTimeout: a proxy that never answers CONNECT', async () => {
   assert.equal(proxy.sockets.size, 0, 'the half-open tunnel socket was closed');
 });
 
-test('idleTimeout: no bytes before the head, and a stall mid-body', async () => {
+test('idleTimeout: no bytes before the head, and a stall mid-body', T, async () => {
   const s = await rawServer((req, socket) => {
     if (req.target === '/mid') socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
   });
@@ -49,7 +49,7 @@ test('idleTimeout: no bytes before the head, and a stall mid-body', async () => 
   assert.equal(b.status, undefined);
 });
 
-test('timeout is a deadline for the whole request, even while bytes keep trickling', async () => {
+test('timeout is a deadline for the whole request, even while bytes keep trickling', T, async () => {
   const s = await rawServer((_req, socket) => {
     socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
     const iv = setInterval(() => (socket.destroyed ? clearInterval(iv) : socket.write('x')), 20);
@@ -63,7 +63,7 @@ test('timeout is a deadline for the whole request, even while bytes keep trickli
   assert.ok(took >= 240 && took < 2000, `took ${took} ms`);
 });
 
-test('timeout covers time queued for a connection', async () => {
+test('timeout covers time queued for a connection', T, async () => {
   const c = createClient({ maxConnectionsPerHost: 1 });
   const s = await silent();
   const first = c.request({ url: s.url, timeout: 400 });
@@ -73,7 +73,7 @@ test('timeout covers time queued for a connection', async () => {
   c.close();
 });
 
-test('a timed-out connection is closed, not reused', async () => {
+test('a timed-out connection is closed, not reused', T, async () => {
   const s = await rawServer((req, socket) => {
     if (req.target === '/slow') setTimeout(() => !socket.destroyed && socket.write(ok('late')), 300);
     else socket.write(ok('fast', 'Content-Type: text/plain\r\n'));
@@ -84,7 +84,7 @@ test('a timed-out connection is closed, not reused', async () => {
   assert.equal(r.body, 'fast');
 });
 
-test('AbortSignal: before sending, and while waiting for the response', async () => {
+test('AbortSignal: before sending, and while waiting for the response', T, async () => {
   const s = await silent();
   const r1 = await client.request({ url: s.url, signal: AbortSignal.abort() });
   assert.equal(r1.error?.code, 'ERR_ABORTED');
@@ -101,7 +101,7 @@ test('AbortSignal: before sending, and while waiting for the response', async ()
   assert.equal(r3.error?.code, 'ERR_ABORTED');
 });
 
-test('no unhandled rejections or exceptions through all of the above', async () => {
+test('no unhandled rejections or exceptions through all of the above', T, async () => {
   let bad = 0;
   const onBad = () => bad++;
   process.on('unhandledRejection', onBad);
@@ -124,7 +124,7 @@ test('no unhandled rejections or exceptions through all of the above', async () 
   assert.equal(bad, 0);
 });
 
-test('timeout spans redirects', async () => {
+test('timeout spans redirects', T, async () => {
   const s = await rawServer((req, socket) => {
     const n = Number(req.target.slice(1));
     setTimeout(() => socket.write(`HTTP/1.1 302 Found\r\nLocation: /${n + 1}\r\nContent-Length: 0\r\n\r\n`), 80);

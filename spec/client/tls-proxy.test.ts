@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../../client/index.ts';
-import { ok, rawServer, type RawServer } from './helpers.ts';
+import { ok, rawServer, type RawServer, T } from './helpers.ts';
 
 let dir = '';
 let cert: Buffer = Buffer.alloc(0);
@@ -75,7 +75,7 @@ async function tlsServer(host = '127.0.0.1'): Promise<TlsServer> {
   return state;
 }
 
-test('https with the test CA: SNI sent, keep-alive reuse, response read', async (t) => {
+test('https with the test CA: SNI sent, keep-alive reuse, response read', T, async (t) => {
   if (!haveOpenssl) return t.skip('openssl not installed');
   const s = await tlsServer('localhost');
   const r = await client.request({ url: `https://localhost:${s.port}/a`, tls: { ca: cert } });
@@ -87,7 +87,7 @@ test('https with the test CA: SNI sent, keep-alive reuse, response read', async 
   assert.equal(s.servernames[0], 'localhost');
 });
 
-test('an IP literal sends no SNI and verifies against the IP SAN', async (t) => {
+test('an IP literal sends no SNI and verifies against the IP SAN', T, async (t) => {
   if (!haveOpenssl) return t.skip('openssl not installed');
   const s = await tlsServer();
   const r = await client.request({ url: `https://127.0.0.1:${s.port}/ip`, tls: { ca: cert } });
@@ -95,7 +95,7 @@ test('an IP literal sends no SNI and verifies against the IP SAN', async (t) => 
   assert.equal(s.servernames[0], false);
 });
 
-test('an untrusted certificate is an error with a code; insecure skips verification', async (t) => {
+test('an untrusted certificate is an error with a code; insecure skips verification', T, async (t) => {
   if (!haveOpenssl) return t.skip('openssl not installed');
   const s = await tlsServer();
   const bad = await client.request({ url: `https://127.0.0.1:${s.port}/` });
@@ -108,7 +108,7 @@ test('an untrusted certificate is an error with a code; insecure skips verificat
   assert.equal(insecure.body, 'secure /i');
 });
 
-test('TLS sessions are resumed on new connections', async (t) => {
+test('TLS sessions are resumed on new connections', T, async (t) => {
   if (!haveOpenssl) return t.skip('openssl not installed');
   const s = await tlsServer();
   const c = createClient({ keepalive: -1 });
@@ -158,7 +158,7 @@ async function proxyServer(requireAuth: string | null): Promise<RawServer & { se
   return Object.assign(s, { seen });
 }
 
-test('http through a proxy: absolute-form target and Proxy-Authorization', async () => {
+test('http through a proxy: absolute-form target and Proxy-Authorization', T, async () => {
   const origin = await rawServer((req, socket) => socket.write(ok(`origin saw ${req.target}`, 'Content-Type: text/plain\r\n')));
   servers.push(origin);
   const proxy = await proxyServer('Basic ' + Buffer.from('pu:pp').toString('base64'));
@@ -168,7 +168,7 @@ test('http through a proxy: absolute-form target and Proxy-Authorization', async
   assert.match(proxy.seen[0]!, new RegExp(`^GET ${origin.url}/via\\?x=1 HTTP/1.1`));
 });
 
-test('https through a proxy uses a CONNECT tunnel; a refused tunnel is ERR_PROXY', async (t) => {
+test('https through a proxy uses a CONNECT tunnel; a refused tunnel is ERR_PROXY', T, async (t) => {
   if (!haveOpenssl) return t.skip('openssl not installed');
   const s = await tlsServer();
   const proxy = await proxyServer(null);
