@@ -293,3 +293,25 @@ test('a server answering early (413) while a streamed upload is still going gets
   assert.equal(r.status, 413);
   assert.equal(r.body, 'too big!');
 });
+
+test('junk options of every type resolve with a coded error, never throw', T, async () => {
+  const s = await echoServer();
+  const junk: unknown[] = [undefined, null, 0, -1, NaN, '', 'x', true, Symbol('s'), [], {}, () => 1, new Date(), Buffer.from('b'), 10n];
+  const keys = ['url', 'method', 'headers', 'body', 'queryParams', 'formParams', 'multipart', 'basicAuth', 'timeout', 'as', 'tls', 'signal', 'proxyUrl', 'maxRedirects'];
+  let count = 0;
+  for (const key of keys) {
+    for (const value of junk) {
+      const opts = { url: s.url, timeout: 2000, [key]: value } as never;
+      let r: Awaited<ReturnType<typeof request>>;
+      try {
+        r = await request(opts);
+      } catch (err) {
+        assert.fail(`request threw for ${key}=${String(value)}: ${err}`);
+      }
+      count++;
+      if (r.error !== undefined) assert.ok(typeof r.error.code === 'string' && r.error.code !== '', `${key}=${String(value)}`);
+      else assert.equal(typeof r.status, 'number');
+    }
+  }
+  assert.equal(count, keys.length * junk.length);
+});
