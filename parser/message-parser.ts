@@ -4,7 +4,7 @@
 // a line split across execute() calls is copied, into a stash dropped when the message
 // completes.
 import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
-import { TOKEN as TOKEN_TABLE, latin1 as latin1_, stringEqualsLower } from './chars.ts';
+import { TOKEN as TOKEN_TABLE, latin1 as latin1_, stringEqualsLower, type Latin1Buffer } from './chars.ts';
 import {
   ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
@@ -34,7 +34,15 @@ const HTAB = 9;
  * Field offsets of the head being scanned on the fast path (4 per field). Shared by all
  * parsers: it is filled and consumed within one step, before any callback runs.
  */
-let MARKS = new Int32Array(4 * 128);
+let MARKS: Int32Array<ArrayBuffer> = new Int32Array(4 * 64);
+
+/** Doubles MARKS (it grows with the largest head seen, not with maxHeaders, which may be huge). */
+function growMarks(): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(MARKS.length * 2);
+  grown.set(MARKS);
+  MARKS = grown;
+  return grown;
+}
 
 // Parser states.
 export const S_START = 0; // between messages: CR/LF skipped (RFC 9112 2.2), anything else begins a message
@@ -338,8 +346,7 @@ export abstract class MessageParser<H extends MessageHead> {
     if (r === INCOMPLETE) return this.stashLine(data, p, len, base);
     const startLineEnd = r;
     const maxHeaders = this.maxHeaders;
-    if (MARKS.length < maxHeaders * 4) MARKS = new Int32Array(maxHeaders * 4);
-    const marks = MARKS;
+    let marks = MARKS;
     const maxHeaderSize = this.maxHeaderSize;
     let count = 0;
     let i = r;
@@ -352,6 +359,7 @@ export abstract class MessageParser<H extends MessageHead> {
       // Common case first: a complete field line within the section budget.
       if (r > 0 && scan.nameEnd !== -1 && this.headerBytes + (r - i) <= maxHeaderSize) {
         const k = count * 4;
+        if (k === marks.length) marks = growMarks();
         marks[k] = i;
         marks[k + 1] = scan.nameEnd;
         marks[k + 2] = scan.valueStart;
@@ -388,7 +396,7 @@ export abstract class MessageParser<H extends MessageHead> {
     const scan = this.scan;
     const error = scan.error;
     const errorAt = scan.errorAt;
-    const s = latin1(data, headStart, end);
+    const s = (data as Latin1Buffer).latin1Slice(headStart, end);
     this.applyStartLine(s, headStart);
     this.state = S_FIELD_LINE;
     const marks = MARKS;
@@ -560,6 +568,9 @@ export abstract class MessageParser<H extends MessageHead> {
       return 0;
     }
     this.rawHeaders.push(name, value);
+    // Only names of these lengths can be framing fields (see classifyField).
+    const nameLength = nameEnd - lineStart;
+    if (nameLength !== 10 && nameLength !== 14 && nameLength !== 7 && nameLength !== 17) return 0;
     const kind = classifyField(s, lineStart - delta, nameEnd - delta);
     if (kind === F_OTHER) return 0;
     return this.applyFramingField(kind, value, valueStart);

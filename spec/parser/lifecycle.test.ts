@@ -199,3 +199,11 @@ test('parseRequests / parseResponses and header lookup helpers', () => {
   const s = parseResponses(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n'), 'HEAD');
   assert.deepEqual([s.error, s.messages.length, s.messages[0].body.length], [null, 1, 0]);
 });
+
+test('heads with many fields parse the same fast and slow; unbounded limits are allowed', () => {
+  const fields = Array.from({ length: 300 }, (_, i) => `F${i}: v${i}\r\n`).join('');
+  const out = feedRequest(`GET / HTTP/1.1\r\n${fields}\r\n`, { limits: { maxHeaders: Infinity, maxHeaderSize: Infinity } });
+  assert.equal(out.error, null);
+  assert.equal(out.messages[0].head.rawHeaders.length, 600);
+  assert.deepEqual(out.messages[0].head.rawHeaders.slice(-2), ['F299', 'v299']);
+});
