@@ -2,18 +2,19 @@
 // responses back in request order. All per-connection state lives in one monomorphic
 // object; an idle keep-alive connection holds no parser and no buffer.
 import type { Socket } from 'node:net';
-import { open } from 'node:fs/promises';
 import { debuglog } from 'node:util';
-import { RequestParser } from '../parser/index.ts';
 import type { RequestHead } from '../parser/types.ts';
-import type { Request, Response, RequestHeaders, FileBody } from './types.ts';
+import type { Request, Response } from './types.ts';
 import type { ServerContext } from './context.ts';
 import { NO_LIST, type Timed } from './timers.ts';
-import { httpDate } from './date.ts';
-import { isBodyless, statusLine, STATUS_TEXT } from './status.ts';
-import { inspect } from 'node:util';
+import { Exchange, WAITING, READY, DONE, kRespond, errorResponse, TEXT_HEADERS, type CloseStatus } from './exchange.ts';
+import { ParserSlot } from './parser-slot.ts';
+import { writeResponse, destroyBody } from './response-sender.ts';
 import { RingRequest, kExchange, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
-import { userHeaderLines, isFileBody, isIterableBody, pumpBody, PUMP_OK, PUMP_GONE } from './response-writer.ts';
+
+// The exchange contract is used by the channel API and the WebSocket integration.
+export { Exchange, kRespond, errorResponse, type Abortable, type CloseStatus } from './exchange.ts';
+export { ParserSlot } from './parser-slot.ts';
 
 const debug = debuglog('httpkit');
 
@@ -22,110 +23,7 @@ const MAX_QUEUED = 32;
 /** Output waiting in user space before reading pauses (a client that pipelines but does not read). */
 const MAX_PENDING_OUTPUT = 64 * 1024;
 
-// Exchange states.
-const WAITING = 0; // handler running, or a channel not answered yet
-const READY = 1; // response known, not written yet
-const WRITING = 2; // head written, body streaming
-const DONE = 3;
-
-/**
- * Why a channel closed: the client went away, the application closed it, the server is
- * stopping, or its timeout passed. WebSocket channels add their close reasons.
- */
-export type CloseStatus = 'client-close' | 'server-close' | 'going-away' | 'timeout' | 'normal' | 'protocol-error' | 'error';
-
-/** Told once when its exchange ends without being answered normally (channels, hand-overs). */
-export interface Abortable {
-  abort(status: CloseStatus): void;
-}
-
-/** One request and its response, queued in arrival order on a connection. */
-export class Exchange {
-  conn: Connection;
-  next: Exchange | null = null;
-  req: RingRequest | null = null;
-  response: Response | null = null;
-  state = WAITING;
-  isHead: boolean;
-  http10: boolean;
-  /** Both sides allow another request after this one. */
-  keepAlive: boolean;
-  upgrade: boolean;
-  /** Told once if the client leaves or the server stops before this exchange is done (channels). */
-  abortee: Abortable | null = null;
-  /** Answer with nothing and close the connection when its turn comes. */
-  silent = false;
-  /** Set when the socket was handed over (WebSocket upgrade). */
-  detached = false;
-  /** Called (on the next tick) once the exchanges before this one are answered: a pending upgrade may take the socket then. */
-  onTurn: ((ex: Exchange) => void) | null = null;
-
-  constructor(conn: Connection, isHead: boolean, http10: boolean, keepAlive: boolean, upgrade: boolean) {
-    this.conn = conn;
-    this.isHead = isHead;
-    this.http10 = http10;
-    this.keepAlive = keepAlive;
-    this.upgrade = upgrade;
-  }
-
-  /** Keep console.log(req) readable. */
-  [inspect.custom](): string {
-    return '[httpkit exchange]';
-  }
-}
-
-/**
- * A pooled parser, with the state of the message being read, its callbacks pointed at
- * whichever connection holds it. Connections hold one only while reading a message,
- * so an idle connection carries none of this.
- */
-export class ParserSlot {
-  readonly parser: RequestParser;
-  conn: Connection | null = null;
-  head: RequestHead | null = null;
-  headers: RequestHeaders | null = null;
-  body: Buffer | null = null;
-  bodyParts: Buffer[] | null = null;
-  bodyLength = 0;
-  headDone = false;
-  completed = false;
-  /** Status to answer the current message with instead of running the handler. */
-  reject = 0;
-
-  constructor(ctx: ServerContext) {
-    this.parser = new RequestParser(this, {
-      maxStartLine: ctx.maxLine,
-      maxHeaderSize: ctx.maxHeaderSize,
-      maxHeaders: ctx.maxHeaders,
-    });
-  }
-
-  onHead(head: RequestHead): void {
-    this.conn!.onHead(head);
-  }
-  onBody(chunk: Buffer): void {
-    this.conn!.onBody(chunk);
-  }
-  onComplete(trailers: string[] | null): void {
-    this.conn!.onComplete(trailers);
-  }
-
-  /** Forget the message (after dispatch, or when it is rejected). */
-  clear(): void {
-    this.head = null;
-    this.headers = null;
-    this.body = null;
-    this.bodyParts = null;
-    this.bodyLength = 0;
-    this.headDone = false;
-    this.completed = false;
-    this.reject = 0;
-  }
-}
-
 const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
-const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
-const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 const SILENT: Response = Object.freeze({ status: 500 });
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const kConn = Symbol('httpkit.connection');
@@ -478,7 +376,7 @@ export class Connection implements Timed {
   drain(): void {
     let ex = this.first;
     while (ex !== null && ex.state === READY) {
-      if (!this.writeResponse(ex)) return; // streaming: finishExchange() continues
+      if (!writeResponse(this, ex)) return; // streaming: finishExchange() continues
       const keepAlive = ex.keepAlive;
       ex = this.shift(ex);
       if (!keepAlive) {
@@ -527,163 +425,8 @@ export class Connection implements Timed {
     return this.queued < MAX_QUEUED && this.socket.writableLength <= MAX_PENDING_OUTPUT;
   }
 
-  /** Serialise one response. True when it is completely written (or queued to write). */
-  private writeResponse(ex: Exchange): boolean {
-    const res = ex.response!;
-    ex.response = null;
-    if (ex.silent) return true;
-    let status = res.status === undefined ? 200 : res.status;
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      this.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
-      return this.writeResponseReplaced(ex, errorResponse(500), res.body);
-    }
-    const body = res.body;
-    const scan = this.ctx.scan;
-    const lines = userHeaderLines(res.headers, scan);
-    if (scan.error !== null) {
-      this.ctx.errorLogger(new TypeError(scan.error), ex.req);
-      return this.writeResponseReplaced(ex, errorResponse(500), body);
-    }
-    let length: number;
-    let bodyStr: string | null = null;
-    let bodyBuf: Uint8Array | null = null;
-    let stream: object | null = null;
-    if (body === null || body === undefined) length = 0;
-    else if (typeof body === 'string') {
-      bodyStr = body;
-      length = body.length === 0 ? 0 : Buffer.byteLength(body, 'utf8');
-    } else if (body instanceof Uint8Array) {
-      bodyBuf = body;
-      length = body.byteLength;
-    } else if (typeof body === 'object' && isFileBody(body)) {
-      this.sendFile(ex, status, res, body);
-      return false;
-    } else if (typeof body === 'object' && isIterableBody(body)) {
-      stream = body;
-      length = scan.length;
-    } else {
-      this.ctx.errorLogger(new TypeError('unsupported response body type'), ex.req);
-      return this.writeResponseReplaced(ex, errorResponse(500), body);
-    }
-    const noBody = bodyless(status);
-    if (noBody || ex.isHead) {
-      if (stream !== null) destroyBody(stream);
-      stream = null;
-      bodyStr = null;
-      bodyBuf = null;
-    }
-    const chunked = stream !== null && length < 0 && !ex.http10;
-    if (stream !== null && length < 0 && ex.http10) ex.keepAlive = false; // close-delimited
-    if (scan.close || status === 101) ex.keepAlive = false;
-    // Closing after this response: asked for, or the last one owed on a closing connection.
-    if ((this.closing || this.ctx.stopping) && ex.next === null) ex.keepAlive = false;
-    let head = statusLine(status) + lines;
-    head += this.commonLines(scan.hasDate, scan.hasServer, !ex.keepAlive, ex.http10);
-    if (!noBody) {
-      if (length >= 0) head += 'Content-Length: ' + length + '\r\n';
-      else if (chunked) head += 'Transfer-Encoding: chunked\r\n';
-    }
-    head += '\r\n';
-    if (stream !== null) {
-      this.out += head;
-      this.flush();
-      ex.state = WRITING;
-      this.streamBody(ex, stream as AsyncIterable<unknown>, chunked, length);
-      return false;
-    }
-    if (bodyStr !== null) {
-      if (length === bodyStr.length) this.out += head + bodyStr; // ASCII: latin1 is the same bytes
-      else {
-        this.out += head;
-        this.writeBuffer(Buffer.from(bodyStr, 'utf8'));
-      }
-    } else if (bodyBuf !== null) {
-      this.out += head;
-      this.writeBuffer(bodyBuf);
-    } else this.out += head;
-    return true;
-  }
-
-  private writeResponseReplaced(ex: Exchange, res: Response, oldBody: unknown): boolean {
-    destroyBody(oldBody);
-    ex.response = res;
-    this.closing = true;
-    return this.writeResponse(ex);
-  }
-
-  private commonLines(hasDate: boolean, hasServer: boolean, close: boolean, http10: boolean): string {
-    let s = hasDate ? '' : 'Date: ' + httpDate() + '\r\n';
-    if (!hasServer) s += this.ctx.serverLine;
-    if (close) s += 'Connection: close\r\n';
-    else if (http10) s += 'Connection: keep-alive\r\n';
-    return s;
-  }
-
-  private writeBuffer(buf: Uint8Array): void {
-    if (buf.byteLength > 16384) {
-      // Big bodies go out as they are; a small one joins the batch.
-      if (!this.corked) {
-        this.socket.cork();
-        this.corked = true;
-      }
-      if (this.out.length > 0) {
-        this.socket.write(this.out, 'latin1');
-        this.out = '';
-      }
-      this.socket.write(buf);
-      if (!this.inRead) this.scheduleFlush();
-    } else this.out += Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
-  }
-
-  private async sendFile(ex: Exchange, status: number, res: Response, file: FileBody): Promise<void> {
-    ex.state = WRITING;
-    let fh;
-    try {
-      fh = await open(file.path, 'r');
-      const st = await fh.stat();
-      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
-      const start = file.start ?? 0;
-      const end = Math.min(file.end ?? st.size - 1, st.size - 1);
-      const length = Math.max(0, end - start + 1);
-      if (this.closed) {
-        await fh.close();
-        return this.finishExchange(ex, false);
-      }
-      const headers = { ...res.headers, 'content-length': length };
-      const stream = bodyless(status) || ex.isHead || length === 0 ? null : fh.createReadStream({ start, end, highWaterMark: 65536 });
-      if (stream === null) await fh.close();
-      ex.state = READY;
-      // No stream (HEAD, empty file): an empty iterable keeps the Content-Length.
-      ex.response = { status, headers, body: stream ?? NO_CHUNKS };
-      if (!this.writeResponse(ex)) return;
-      this.finishExchange(ex, true);
-    } catch (err) {
-      if (fh !== undefined) await fh.close().catch(() => {});
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') this.ctx.errorLogger(err, ex.req);
-      ex.state = READY;
-      ex.response = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? errorResponse(404) : errorResponse(500);
-      if (this.closed) return this.finishExchange(ex, false);
-      this.writeResponse(ex);
-      this.finishExchange(ex, true);
-    }
-  }
-
-  private async streamBody(ex: Exchange, source: AsyncIterable<unknown>, chunked: boolean, length: number): Promise<void> {
-    const r = await pumpBody(this.socket, source, chunked, length, (err) => this.ctx.errorLogger(err, ex.req));
-    if (r !== PUMP_OK) {
-      if (r === PUMP_GONE) debug('client went away during a streamed body');
-      destroyBody(source);
-      this.closing = true;
-      if (!this.closed) this.socket.destroy();
-      this.finishExchange(ex, false);
-      return;
-    }
-    this.finishExchange(ex, true);
-  }
-
   /** A streamed or file response finished; write what queued behind it. */
-  private finishExchange(ex: Exchange, ok: boolean): void {
+  finishExchange(ex: Exchange, ok: boolean): void {
     if (ex !== this.first) return;
     this.shift(ex);
     if (!ok || this.closed) return;
@@ -721,7 +464,7 @@ export class Connection implements Timed {
     if (!this.readPaused && this.socket.writableLength > MAX_PENDING_OUTPUT) this.pauseReading(null);
   }
 
-  private scheduleFlush(): void {
+  scheduleFlush(): void {
     if (this.flushQueued || (this.out.length === 0 && !this.corked)) return;
     this.flushQueued = true;
     // After the microtasks of this turn: async handlers resolving together share a write.
@@ -930,32 +673,6 @@ function endOnEnd(this: Socket): void {
 function flushTick(conn: Connection): void {
   conn.flushQueued = false;
   if (!conn.inRead) conn.flush();
-}
-
-/** Marks objects the server hands their exchange to instead of writing them (channels). */
-export const kRespond: unique symbol = Symbol('httpkit.respond');
-
-function bodyless(status: number): boolean {
-  return isBodyless(status);
-}
-
-/** Release a body that will not be written: destroy a stream, finish an iterator. */
-function destroyBody(body: unknown): void {
-  if (body === null || typeof body !== 'object') return;
-  if (typeof (body as { destroy?: unknown }).destroy === 'function') (body as { destroy(): void }).destroy();
-  else if (typeof (body as { return?: unknown }).return === 'function') {
-    try {
-      const r = (body as { return(): unknown }).return();
-      if (r instanceof Promise) r.catch(() => {});
-    } catch {
-      /* an iterator that cannot be closed: nothing more to do */
-    }
-  }
-}
-
-/** Short text response for protocol errors and handler failures. */
-export function errorResponse(status: number): Response {
-  return { status, headers: TEXT_HEADERS, body: (STATUS_TEXT[status] ?? 'Error') + '\n' };
 }
 
 /**

@@ -2,7 +2,8 @@
 import type { Handler } from './types.ts';
 import { TimerWheel } from './timers.ts';
 import { HeadScan } from './response-writer.ts';
-import type { ParserSlot, Connection } from './connection.ts';
+import type { Connection } from './connection.ts';
+import type { ParserSlot } from './parser-slot.ts';
 
 export type ErrorLogger = (err: unknown, req?: unknown) => void;
 export type WarnLogger = (message: string, detail?: unknown) => void;

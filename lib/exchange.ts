@@ -1,0 +1,71 @@
+// One request/response pair on a connection, and the small contract the channel API
+// and the WebSocket integration use to answer through it.
+import { inspect } from 'node:util';
+import type { Response } from './types.ts';
+import type { Connection } from './connection.ts';
+import type { RingRequest } from './request-map.ts';
+import { STATUS_TEXT } from './status.ts';
+
+/** Marks objects the server hands their exchange to instead of writing them (channels). */
+export const kRespond: unique symbol = Symbol('httpkit.respond');
+
+export const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
+
+// Exchange states.
+export const WAITING = 0; // handler running, or a channel not answered yet
+export const READY = 1; // response known, not written yet
+export const WRITING = 2; // head written, body streaming
+export const DONE = 3;
+
+/**
+ * Why a channel closed: the client went away, the application closed it, the server is
+ * stopping, or its timeout passed. WebSocket channels add their close reasons.
+ */
+export type CloseStatus = 'client-close' | 'server-close' | 'going-away' | 'timeout' | 'normal' | 'protocol-error' | 'error';
+
+/** Told once when its exchange ends without being answered normally (channels, hand-overs). */
+export interface Abortable {
+  abort(status: CloseStatus): void;
+}
+
+/** One request and its response, queued in arrival order on a connection. */
+export class Exchange {
+  conn: Connection;
+  next: Exchange | null = null;
+  req: RingRequest | null = null;
+  response: Response | null = null;
+  state = WAITING;
+  isHead: boolean;
+  http10: boolean;
+  /** Both sides allow another request after this one. */
+  keepAlive: boolean;
+  upgrade: boolean;
+  /** Told once if the client leaves or the server stops before this exchange is done (channels). */
+  abortee: Abortable | null = null;
+  /** Answer with nothing and close the connection when its turn comes. */
+  silent = false;
+  /** Set when the socket was handed over (WebSocket upgrade). */
+  detached = false;
+  /** Called (on the next tick) once the exchanges before this one are answered: a pending upgrade may take the socket then. */
+  onTurn: ((ex: Exchange) => void) | null = null;
+
+  constructor(conn: Connection, isHead: boolean, http10: boolean, keepAlive: boolean, upgrade: boolean) {
+    this.conn = conn;
+    this.isHead = isHead;
+    this.http10 = http10;
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+  }
+
+  /** Keep console.log(req) readable. */
+  [inspect.custom](): string {
+    return '[httpkit exchange]';
+  }
+}
+
+
+
+/** Short text response for protocol errors and handler failures. */
+export function errorResponse(status: number): Response {
+  return { status, headers: TEXT_HEADERS, body: (STATUS_TEXT[status] ?? 'Error') + '\n' };
+}

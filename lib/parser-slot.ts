@@ -1,0 +1,55 @@
+// A request parser from the server's pool, with the state of the message it is reading.
+import { RequestParser } from '../parser/index.ts';
+import type { RequestHead } from '../parser/types.ts';
+import type { RequestHeaders } from './types.ts';
+import type { ServerContext } from './context.ts';
+import type { Connection } from './connection.ts';
+
+/**
+ * A pooled parser, with the state of the message being read, its callbacks pointed at
+ * whichever connection holds it. Connections hold one only while reading a message,
+ * so an idle connection carries none of this.
+ */
+export class ParserSlot {
+  readonly parser: RequestParser;
+  conn: Connection | null = null;
+  head: RequestHead | null = null;
+  headers: RequestHeaders | null = null;
+  body: Buffer | null = null;
+  bodyParts: Buffer[] | null = null;
+  bodyLength = 0;
+  headDone = false;
+  completed = false;
+  /** Status to answer the current message with instead of running the handler. */
+  reject = 0;
+
+  constructor(ctx: ServerContext) {
+    this.parser = new RequestParser(this, {
+      maxStartLine: ctx.maxLine,
+      maxHeaderSize: ctx.maxHeaderSize,
+      maxHeaders: ctx.maxHeaders,
+    });
+  }
+
+  onHead(head: RequestHead): void {
+    this.conn!.onHead(head);
+  }
+  onBody(chunk: Buffer): void {
+    this.conn!.onBody(chunk);
+  }
+  onComplete(trailers: string[] | null): void {
+    this.conn!.onComplete(trailers);
+  }
+
+  /** Forget the message (after dispatch, or when it is rejected). */
+  clear(): void {
+    this.head = null;
+    this.headers = null;
+    this.body = null;
+    this.bodyParts = null;
+    this.bodyLength = 0;
+    this.headDone = false;
+    this.completed = false;
+    this.reject = 0;
+  }
+}

@@ -1,0 +1,182 @@
+// Puts one response on a connection's wire: the head and a fixed body join the
+// connection's write batch; files and streams are pumped with backpressure.
+import { open } from 'node:fs/promises';
+import { debuglog } from 'node:util';
+import type { Response, FileBody } from './types.ts';
+import type { Connection } from './connection.ts';
+import { errorResponse, READY, WRITING, type Exchange } from './exchange.ts';
+import { httpDate } from './date.ts';
+import { isBodyless, statusLine } from './status.ts';
+import { userHeaderLines, isFileBody, isIterableBody, pumpBody, PUMP_OK, PUMP_GONE } from './response-writer.ts';
+
+const debug = debuglog('httpkit');
+const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
+
+/** Release a body that will not be written: destroy a stream, finish an iterator. */
+export function destroyBody(body: unknown): void {
+  if (body === null || typeof body !== 'object') return;
+  if (typeof (body as { destroy?: unknown }).destroy === 'function') (body as { destroy(): void }).destroy();
+  else if (typeof (body as { return?: unknown }).return === 'function') {
+    try {
+      const r = (body as { return(): unknown }).return();
+      if (r instanceof Promise) r.catch(() => {});
+    } catch {
+      /* an iterator that cannot be closed: nothing more to do */
+    }
+  }
+}
+
+/** Serialise one response. True when it is completely written (or queued to write). */
+export function writeResponse(conn: Connection, ex: Exchange): boolean {
+  const res = ex.response!;
+  ex.response = null;
+  if (ex.silent) return true;
+  let status = res.status === undefined ? 200 : res.status;
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    conn.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
+    return writeResponseReplaced(conn, ex, errorResponse(500), res.body);
+  }
+  const body = res.body;
+  const scan = conn.ctx.scan;
+  const lines = userHeaderLines(res.headers, scan);
+  if (scan.error !== null) {
+    conn.ctx.errorLogger(new TypeError(scan.error), ex.req);
+    return writeResponseReplaced(conn, ex, errorResponse(500), body);
+  }
+  let length: number;
+  let bodyStr: string | null = null;
+  let bodyBuf: Uint8Array | null = null;
+  let stream: object | null = null;
+  if (body === null || body === undefined) length = 0;
+  else if (typeof body === 'string') {
+    bodyStr = body;
+    length = body.length === 0 ? 0 : Buffer.byteLength(body, 'utf8');
+  } else if (body instanceof Uint8Array) {
+    bodyBuf = body;
+    length = body.byteLength;
+  } else if (typeof body === 'object' && isFileBody(body)) {
+    sendFile(conn, ex, status, res, body);
+    return false;
+  } else if (typeof body === 'object' && isIterableBody(body)) {
+    stream = body;
+    length = scan.length;
+  } else {
+    conn.ctx.errorLogger(new TypeError('unsupported response body type'), ex.req);
+    return writeResponseReplaced(conn, ex, errorResponse(500), body);
+  }
+  const noBody = isBodyless(status);
+  if (noBody || ex.isHead) {
+    if (stream !== null) destroyBody(stream);
+    stream = null;
+    bodyStr = null;
+    bodyBuf = null;
+  }
+  const chunked = stream !== null && length < 0 && !ex.http10;
+  if (stream !== null && length < 0 && ex.http10) ex.keepAlive = false; // close-delimited
+  if (scan.close || status === 101) ex.keepAlive = false;
+  // Closing after this response: asked for, or the last one owed on a closing connection.
+  if ((conn.closing || conn.ctx.stopping) && ex.next === null) ex.keepAlive = false;
+  let head = statusLine(status) + lines;
+  head += commonLines(conn, scan.hasDate, scan.hasServer, !ex.keepAlive, ex.http10);
+  if (!noBody) {
+    if (length >= 0) head += 'Content-Length: ' + length + '\r\n';
+    else if (chunked) head += 'Transfer-Encoding: chunked\r\n';
+  }
+  head += '\r\n';
+  if (stream !== null) {
+    conn.out += head;
+    conn.flush();
+    ex.state = WRITING;
+    streamBody(conn, ex, stream as AsyncIterable<unknown>, chunked, length);
+    return false;
+  }
+  if (bodyStr !== null) {
+    if (length === bodyStr.length) conn.out += head + bodyStr; // ASCII: latin1 is the same bytes
+    else {
+      conn.out += head;
+      writeBuffer(conn, Buffer.from(bodyStr, 'utf8'));
+    }
+  } else if (bodyBuf !== null) {
+    conn.out += head;
+    writeBuffer(conn, bodyBuf);
+  } else conn.out += head;
+  return true;
+}
+
+export function writeResponseReplaced(conn: Connection, ex: Exchange, res: Response, oldBody: unknown): boolean {
+  destroyBody(oldBody);
+  ex.response = res;
+  conn.closing = true;
+  return writeResponse(conn, ex);
+}
+
+export function commonLines(conn: Connection, hasDate: boolean, hasServer: boolean, close: boolean, http10: boolean): string {
+  let s = hasDate ? '' : 'Date: ' + httpDate() + '\r\n';
+  if (!hasServer) s += conn.ctx.serverLine;
+  if (close) s += 'Connection: close\r\n';
+  else if (http10) s += 'Connection: keep-alive\r\n';
+  return s;
+}
+
+export function writeBuffer(conn: Connection, buf: Uint8Array): void {
+  if (buf.byteLength > 16384) {
+    // Big bodies go out as they are; a small one joins the batch.
+    if (!conn.corked) {
+      conn.socket.cork();
+      conn.corked = true;
+    }
+    if (conn.out.length > 0) {
+      conn.socket.write(conn.out, 'latin1');
+      conn.out = '';
+    }
+    conn.socket.write(buf);
+    if (!conn.inRead) conn.scheduleFlush();
+  } else conn.out += Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+}
+
+export async function sendFile(conn: Connection, ex: Exchange, status: number, res: Response, file: FileBody): Promise<void> {
+  ex.state = WRITING;
+  let fh;
+  try {
+    fh = await open(file.path, 'r');
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+    const start = file.start ?? 0;
+    const end = Math.min(file.end ?? st.size - 1, st.size - 1);
+    const length = Math.max(0, end - start + 1);
+    if (conn.closed) {
+      await fh.close();
+      return conn.finishExchange(ex, false);
+    }
+    const headers = { ...res.headers, 'content-length': length };
+    const stream = isBodyless(status) || ex.isHead || length === 0 ? null : fh.createReadStream({ start, end, highWaterMark: 65536 });
+    if (stream === null) await fh.close();
+    ex.state = READY;
+    // No stream (HEAD, empty file): an empty iterable keeps the Content-Length.
+    ex.response = { status, headers, body: stream ?? NO_CHUNKS };
+    if (!writeResponse(conn, ex)) return;
+    conn.finishExchange(ex, true);
+  } catch (err) {
+    if (fh !== undefined) await fh.close().catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') conn.ctx.errorLogger(err, ex.req);
+    ex.state = READY;
+    ex.response = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? errorResponse(404) : errorResponse(500);
+    if (conn.closed) return conn.finishExchange(ex, false);
+    writeResponse(conn, ex);
+    conn.finishExchange(ex, true);
+  }
+}
+
+export async function streamBody(conn: Connection, ex: Exchange, source: AsyncIterable<unknown>, chunked: boolean, length: number): Promise<void> {
+  const r = await pumpBody(conn.socket, source, chunked, length, (err) => conn.ctx.errorLogger(err, ex.req));
+  if (r !== PUMP_OK) {
+    if (r === PUMP_GONE) debug('client went away during a streamed body');
+    destroyBody(source);
+    conn.closing = true;
+    if (!conn.closed) conn.socket.destroy();
+    conn.finishExchange(ex, false);
+    return;
+  }
+  conn.finishExchange(ex, true);
+}
