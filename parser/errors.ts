@@ -47,6 +47,7 @@ export const E_DATA_AFTER_CLOSE = 26;
 export const E_INCOMPLETE = 27;
 export const E_TE_CHUNKED_TWICE = 28;
 export const E_LEADING_WS = 29;
+export const E_TE_HTTP10 = 30;
 
 /** id -> [code, status, reason naming the rule]. Documented in docs/parser.md. */
 const TABLE: Array<[string, number, string]> = [];
@@ -78,6 +79,7 @@ TABLE[E_CHUNK_LINE_TOO_LONG] = ['HPE_CHUNK_LINE_TOO_LONG', 400, 'limit maxChunkL
 TABLE[E_CHUNK_DATA_CRLF] = ['HPE_INVALID_CHUNK_DATA', 400, 'RFC 9112 7.1: chunk-data must be followed by CRLF'];
 TABLE[E_DATA_AFTER_CLOSE] = ['HPE_CLOSED_CONNECTION', 400, 'RFC 9112 9.6: data after a message that closes the connection'];
 TABLE[E_INCOMPLETE] = ['HPE_INVALID_EOF_STATE', 400, 'RFC 9112 8: connection closed before the message was complete'];
+TABLE[E_TE_HTTP10] = ['HPE_INVALID_TRANSFER_ENCODING', 400, 'RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 request means faulty framing'];
 TABLE[E_LEADING_WS] = ['HPE_INVALID_HEADER_TOKEN', 400, 'RFC 9112 2.2: whitespace between the start line and the first field line'];
 
 export function makeError(id: number, offset: number, statusOverride = 0): ParseError {

@@ -1,7 +1,7 @@
 // Request parser (server side): request-line, then the shared field/body machinery.
 import type { RequestHead } from './types.ts';
 import { TOKEN as TOKEN_TABLE, TARGET as TARGET_TABLE } from './chars.ts';
-import { E_BARE_CR, E_BARE_LF, E_METHOD, E_TARGET, E_TE_NOT_CHUNKED_FINAL, E_TE_UNKNOWN, E_VERSION } from './errors.ts';
+import { E_BARE_CR, E_BARE_LF, E_METHOD, E_TARGET, E_TE_HTTP10, E_TE_NOT_CHUNKED_FINAL, E_TE_UNKNOWN, E_VERSION } from './errors.ts';
 import { FAILED, INCOMPLETE } from './scan.ts';
 import { MessageParser, S_BODY_LENGTH, S_CHUNK_SIZE, S_CLOSED, S_MSG_DONE, S_START } from './message-parser.ts';
 
@@ -66,6 +66,8 @@ export class RequestParser extends MessageParser<RequestHead> {
     let chunked = false;
     let state = S_MSG_DONE;
     if (this.teSeen) {
+      // RFC 9112 6.1: HTTP/1.0 has no transfer codings; its framing cannot be trusted.
+      if (this.versionMinor === 0) return this.scan.fail(E_TE_HTTP10, this.teAt - this.bufBase);
       // RFC 9112 6.3: a request's length is known only when chunked is the final coding.
       if (!this.teChunkedFinal) return this.scan.fail(E_TE_NOT_CHUNKED_FINAL, this.teAt - this.bufBase);
       if (this.teUnknown) return this.scan.fail(E_TE_UNKNOWN, this.teAt - this.bufBase);

@@ -83,7 +83,8 @@ export class ResponseParser extends MessageParser<ResponseHead> {
       state = S_MSG_DONE;
     } else if (this.teSeen) {
       contentLength = -1;
-      if (this.teChunkedFinal) {
+      // RFC 9112 6.1: in HTTP/1.0, Transfer-Encoding means faulty framing: read until close.
+      if (this.teChunkedFinal && this.versionMinor !== 0) {
         chunked = true;
         state = S_CHUNK_SIZE;
       } else {

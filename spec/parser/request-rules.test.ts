@@ -47,6 +47,7 @@ test('request Transfer-Encoding must end in chunked (400); unknown codings get 5
   reject(`${GET}Transfer-Encoding: identity\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
   reject(`${GET}Transfer-Encoding: x-custom, chunked\r\n\r\n`, 'HPE_UNKNOWN_TRANSFER_ENCODING', 501);
   reject(`${GET}Transfer-Encoding: chunked, @\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
+  reject(`POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'HPE_INVALID_TRANSFER_ENCODING', 400);
   const ok = accepts(`${GET}Transfer-Encoding: gzip\r\nTransfer-Encoding: CHUNKED\r\n\r\n0\r\n\r\n`);
   assert.equal(ok.head.chunked, true);
   assert.equal(ok.head.contentLength, -1);

@@ -54,6 +54,9 @@ test('close-delimited bodies: no framing, or Transfer-Encoding without final chu
   assert.equal(b.error, null);
   assert.equal(b.messages[0].body, '\x1f\x8bdata');
   assert.deepEqual([b.messages[0].head.chunked, b.messages[0].head.contentLength, b.messages[0].head.keepAlive], [false, -1, false]);
+  // HTTP/1.0 has no transfer codings: chunked there is faulty framing, read until close.
+  const old = feedResponse('HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n', { eof: true });
+  assert.deepEqual([old.error, old.messages[0].body, old.messages[0].head.chunked], [null, '2\r\nab\r\n0\r\n\r\n', false]);
   // Without EOF the close-delimited message is still open.
   assert.equal(feedResponse('HTTP/1.1 200 OK\r\n\r\nabc').messages.length, 0);
 });
