@@ -40,7 +40,7 @@ function singleLine(v: string, field: string): string {
 /** An open event stream to one client. */
 export class EventStream {
   readonly channel: Channel;
-  private timer: NodeJS.Timeout | null = null;
+  private keepAlive = 0;
 
   constructor(channel: Channel) {
     this.channel = channel;
@@ -70,21 +70,42 @@ export class EventStream {
     return this.channel.drained();
   }
 
+  /** Send a keep-alive comment every `ms` (one shared interval per period, not a timer per stream). */
   startKeepAlive(ms: number): void {
-    if (ms <= 0) return;
-    this.timer = setInterval(keepAliveTick, ms, this);
-    this.timer.unref();
+    if (ms <= 0 || this.keepAlive !== 0) return;
+    this.keepAlive = ms;
+    let group = keepAliveGroups.get(ms);
+    if (group === undefined) {
+      const streams = new Set<EventStream>();
+      const timer = setInterval(keepAliveTick, ms, streams);
+      timer.unref();
+      group = { streams, timer };
+      keepAliveGroups.set(ms, group);
+    }
+    group.streams.add(this);
   }
 
   stopKeepAlive(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    const ms = this.keepAlive;
+    this.keepAlive = 0;
+    const group = keepAliveGroups.get(ms);
+    if (group === undefined) return;
+    group.streams.delete(this);
+    if (group.streams.size === 0) {
+      clearInterval(group.timer);
+      keepAliveGroups.delete(ms);
+    }
   }
 }
 
-function keepAliveTick(stream: EventStream): void {
-  if (!stream.isOpen) stream.stopKeepAlive();
-  else stream.comment('keep-alive');
+/** Streams grouped by keep-alive period, each group driven by one interval. */
+const keepAliveGroups = new Map<number, { streams: Set<EventStream>; timer: NodeJS.Timeout }>();
+
+function keepAliveTick(streams: Set<EventStream>): void {
+  for (const stream of [...streams]) {
+    if (!stream.isOpen) stream.stopKeepAlive();
+    else stream.comment('keep-alive');
+  }
 }
 
 /**
