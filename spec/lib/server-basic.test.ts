@@ -239,3 +239,16 @@ test('invalid response headers or status become a 500, never a broken response',
     assert.equal(logged.length, 3);
   });
 });
+
+test('a client that half-closes after its requests still gets every answer, then the close', async () => {
+  await withServer(async (req) => {
+    await new Promise((r) => setTimeout(r, 20));
+    return { body: req.uri };
+  }, {}, async (server) => {
+    const c = await connectRaw(server.port);
+    c.socket.end(get('/one') + get('/two'));
+    await c.waitClose();
+    const rs = responsesOf(c.received);
+    assert.deepEqual(rs.map((r) => r.body.toString()), ['/one', '/two']);
+  });
+});
