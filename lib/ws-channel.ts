@@ -306,7 +306,14 @@ export class WebSocketChannel implements Channel, Abortable {
   /** @internal */
   received(data: Buffer, isBinary: boolean): void {
     const f = this.onReceive;
-    if (f !== null) this.call(f, this, isBinary ? data : data.toString('utf8'));
+    if (f === null) return;
+    // The per-message path: no argument arrays, a Promise check only when one came back.
+    try {
+      const r = f(this, isBinary ? data : data.toString('utf8')) as unknown;
+      if (r !== undefined && r instanceof Promise) r.catch((err) => this.logError(err));
+    } catch (err) {
+      this.logError(err);
+    }
   }
 
   /** @internal */

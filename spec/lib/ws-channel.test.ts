@@ -544,3 +544,59 @@ test('a plain request to a WebSocket-only handler still gets an HTTP channel', a
     }
   });
 });
+
+test('an async handler may return the channel after awaiting', async () => {
+  await withServer(async (req) => {
+    await sleep(20);
+    return asChannel(req, { onReceive: (ch, d) => ch.send(`later:${d}`) });
+  }, {}, async (server) => {
+    const c = await connect(url(server));
+    const got = collect(c);
+    c.send('x');
+    await until(() => got.length === 1);
+    assert.deepEqual(got, [['later:x', false]]);
+    c.close();
+  });
+});
+
+test('wss: WebSocket channels on a TLS server (runServer tls)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'httpkit-wss-'));
+  try {
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'),
+        '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    } catch (err) {
+      // openssl is a required test tool (installed by .ci/run): fail, never skip silently.
+      throw new Error(`openssl is required for the wss test: ${(err as Error).message}`);
+    }
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const tls = { key: readFileSync(join(dir, 'key.pem')), cert };
+    const closes: Closed[] = [];
+    const server = await runServer((req) => asChannel(req, {
+      onReceive: (ch, d) => ch.send(d),
+      onClose: (_ch, s, code, reason) => closes.push([s, code, reason]),
+    }), { ip: '127.0.0.1', port: 0, tls });
+    try {
+      const c = await connect(`wss://127.0.0.1:${server.port}/`, { tls: { ca: cert } });
+      const got = collect(c);
+      c.send('secure');
+      c.send(Buffer.alloc(100_000, 3));
+      await until(() => got.length === 2, 5000, 'echoes');
+      assert.deepEqual(got[0], ['secure', false]);
+      assert.ok((got[1]![0] as Buffer).equals(Buffer.alloc(100_000, 3)));
+      const closed = closedOf(c);
+      c.close(4100, 'done');
+      assert.deepEqual(await closed, [4100, '']);
+      await until(() => closes.length === 1);
+      assert.deepEqual(closes, [['client-close', 4100, 'done']]);
+    } finally {
+      await server.stop({ timeout: 200 });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
