@@ -4,7 +4,7 @@
 // a line split across execute() calls is copied, into a stash dropped when the message
 // completes.
 import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
-import { TOKEN as TOKEN_TABLE, latin1 as latin1_, stringEqualsLower, type Latin1Buffer } from './chars.ts';
+import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE, latin1 as latin1_, stringEqualsLower, type Latin1Buffer } from './chars.ts';
 import {
   ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
@@ -20,6 +20,7 @@ import { scanChunkLine as scanChunkLine_ } from './chunked.ts';
 // Module-local bindings: hot paths must not go through import bindings (bundlers and
 // CommonJS transforms turn those into getter calls).
 const TOKEN = TOKEN_TABLE;
+const FIELD_VALUE = FIELD_VALUE_TABLE;
 const latin1 = latin1_;
 const scanFieldLine = scanFieldLine_;
 const classifyField = classifyField_;
@@ -93,6 +94,8 @@ export abstract class MessageParser<H extends MessageHead> {
   private stash: Buffer | null = null;
   private stashLen = 0;
   private stashBase = 0;
+  /** Bytes that validly extend the stashed partial line without a rescan, if known. */
+  private stashClass: Uint8Array | null = null;
 
   // Per message.
   protected versionMajor = 1;
@@ -125,6 +128,8 @@ export abstract class MessageParser<H extends MessageHead> {
     this.maxChunkLine = limits?.maxChunkLine ?? DEFAULT_LIMITS.maxChunkLine;
   }
 
+  /** For a valid incomplete start line: the byte class that validly extends it, or null (rescan). */
+  protected abstract startLineClass(stash: Buffer, n: number): Uint8Array | null;
   /** Scans the start line at buf[p] recording offsets only; returns the index after its LF, INCOMPLETE or FAILED. */
   protected abstract scanStartLine(buf: Buffer, p: number, end: number): number;
   /** Makes the start line's strings from `s`, the decoded line(s) starting at buffer index `delta`. */
@@ -287,6 +292,7 @@ export abstract class MessageParser<H extends MessageHead> {
   protected endMessage(): void {
     this.stash = null;
     this.stashLen = 0;
+    this.stashClass = null;
     this.rawHeaders = NO_HEADERS;
     this.trailers = null;
     this.headerBytes = 0;
@@ -323,6 +329,7 @@ export abstract class MessageParser<H extends MessageHead> {
   private stopAt(base: number, len: number): number {
     this.stash = null;
     this.stashLen = 0;
+    this.stashClass = null;
     const at = (this.error as ParseError).offset - base;
     const p = at < 0 ? 0 : at >= len ? len - 1 : at;
     this.offset = base + p;
@@ -409,11 +416,12 @@ export abstract class MessageParser<H extends MessageHead> {
     return -1;
   }
 
-  /** Keeps the incomplete line data[p, len) for the next execute(). */
+  /** Keeps the incomplete (valid so far) line data[p, len) for the next execute(). */
   private stashLine(data: Buffer, p: number, len: number, base: number): number {
     if (p === len) return len;
     this.stashBase = base + p;
     this.stashAppend(data, p, len);
+    this.stashClass = this.partialLineClass(this.stash as Buffer, this.stashLen);
     return len;
   }
 
@@ -438,19 +446,47 @@ export abstract class MessageParser<H extends MessageHead> {
     }
     const lf = data.indexOf(LF, p);
     const to = lf === -1 ? len : lf + 1;
+    const known = this.stashClass;
     this.stashAppend(data, p, to);
     const stash = this.stash as Buffer;
     const stashLen = this.stashLen;
     this.bufBase = this.stashBase;
+    if (lf === -1 && known !== null && allIn(known, data, p, to) && stashLen <= this.lineLimit()) {
+      // The held prefix was valid and every new byte is valid where it stands: nothing
+      // to rescan. Keeps a line dribbled in byte by byte linear, not quadratic.
+      return len;
+    }
     const r = this.scanHeadLine(stash, 0, stashLen);
     if (r === FAILED) return -1;
     if (r === INCOMPLETE) {
-      if (lf === -1) return len;
+      if (lf === -1) {
+        this.stashClass = this.partialLineClass(stash, stashLen);
+        return len;
+      }
       scan.fail(E_BARE_LF, stashLen - 1); // scanners never stop short of a complete line; defensive
       return -1;
     }
     this.stashLen = 0;
+    this.stashClass = null;
     return this.applyHeadLine(stash, 0, r) === FAILED ? -1 : to;
+  }
+
+  /** Content limit of the current start/field/trailer line (see limitLine). */
+  private lineLimit(): number {
+    if (this.state === S_START_LINE) return this.maxStartLine;
+    const left = this.maxHeaderSize - this.headerBytes - 2;
+    return left > 0 ? left : 0;
+  }
+
+  /**
+   * For a valid incomplete line held in the stash: the byte class that extends it
+   * validly (name, value, method or target bytes), or null when the next bytes need a
+   * full rescan (a pending CR, the version, a chunk line...).
+   */
+  private partialLineClass(stash: Buffer, n: number): Uint8Array | null {
+    if (n === 0 || stash[n - 1] === CR) return null;
+    if (this.state === S_START_LINE) return this.startLineClass(stash, n);
+    return stash.indexOf(58, 0) !== -1 && stash.indexOf(58, 0) < n ? FIELD_VALUE : TOKEN;
   }
 
   /** Scans a start/field/trailer line at buf[i] with its limit. */
@@ -699,6 +735,12 @@ export abstract class MessageParser<H extends MessageHead> {
 }
 
 const VERSION_PREFIX = 'HTTP/0.0';
+
+/** Every byte of buf[from, to) is in the class. */
+function allIn(cls: Uint8Array, buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (cls[buf[i]] !== 1) return false;
+  return true;
+}
 
 /** IANA-registered transfer-codings other than chunked. */
 function isKnownCoding(s: string, start: number, end: number): boolean {

@@ -57,6 +57,13 @@ export class RequestParser extends MessageParser<RequestHead> {
     return i + 2;
   }
 
+  protected startLineClass(stash: Buffer, n: number): Uint8Array | null {
+    const sp = stash.indexOf(SP);
+    if (sp === -1 || sp >= n) return TOKEN; // still in the method
+    const sp2 = stash.indexOf(SP, sp + 1);
+    return sp2 === -1 || sp2 >= n ? TARGET : null; // in the target; the version is short
+  }
+
   protected applyStartLine(s: string, delta: number): void {
     this.method = methodName(s, this.methodStart - delta, this.methodEnd - delta);
     this.target = s.substring(this.targetStart - delta, this.targetEnd - delta);

@@ -66,6 +66,11 @@ export class ResponseParser extends MessageParser<ResponseHead> {
     return i + 2;
   }
 
+  protected startLineClass(stash: Buffer, n: number): Uint8Array | null {
+    // Only the reason phrase can be long: after "HTTP/x.y SP ddd SP".
+    return n > 13 ? FIELD_VALUE : null;
+  }
+
   protected applyStartLine(s: string, delta: number): void {
     this.reason = this.reasonStart === this.reasonEnd ? '' : s.substring(this.reasonStart - delta, this.reasonEnd - delta);
   }

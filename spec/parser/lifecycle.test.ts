@@ -207,3 +207,20 @@ test('heads with many fields parse the same fast and slow; unbounded limits are 
   assert.equal(out.messages[0].head.rawHeaders.length, 600);
   assert.deepEqual(out.messages[0].head.rawHeaders.slice(-2), ['F299', 'v299']);
 });
+
+test('long lines dribbled in byte by byte parse the same (names, values, targets, reasons)', () => {
+  const value = 'v'.repeat(12000);
+  const name = 'N'.repeat(3000);
+  const target = `/${'t'.repeat(7000)}`;
+  const out = feedRequest(`GET ${target} HTTP/1.1\r\n${name}: ${value}\r\n\r\n`);
+  assert.equal(out.error, null);
+  assert.equal(out.messages[0].head.target, target);
+  assert.deepEqual(out.messages[0].head.rawHeaders, [name, value]);
+  const bad = expectError('request', `GET / HTTP/1.1\r\nX: ${'v'.repeat(5000)}\x01${'v'.repeat(100)}\r\n\r\n`, 'HPE_INVALID_HEADER_VALUE');
+  assert.equal(bad.offset, 'GET / HTTP/1.1\r\nX: '.length + 5000);
+  const over = expectError('request', `GET / HTTP/1.1\r\nX: ${'v'.repeat(20000)}`, 'HPE_HEADER_OVERFLOW', 431);
+  assert.equal(over.offset, 'GET / HTTP/1.1\r\n'.length + DEFAULT_LIMITS.maxHeaderSize - 2);
+  const reason = 'r'.repeat(6000);
+  const res = feedResponse(`HTTP/1.1 200 ${reason}\r\nContent-Length: 0\r\n\r\n`);
+  assert.equal(res.messages[0].head.reason, reason);
+});
