@@ -24,9 +24,27 @@ function nextKeyOffset(): number {
   return o;
 }
 
-function uncork(sender: Sender): void {
-  sender.corked = false;
-  sender.socket.uncork();
+// Coalescing without a per-write timer: the first frame of a burst is written at once
+// (a lone reply costs no extra work); from the second frame on the socket is corked and
+// uncorked when the burst ends, so the rest leaves in one writev. A burst is either one
+// incoming chunk being processed (see beginBatch/endBatch) or, outside of that, one turn
+// of the nextTick queue, tracked by a process-wide epoch bumped by a single nextTick.
+let epoch = 1;
+let epochScheduled = false;
+function bumpEpoch(): void {
+  epoch++;
+  epochScheduled = false;
+}
+function currentEpoch(): number {
+  if (!epochScheduled) {
+    epochScheduled = true;
+    process.nextTick(bumpEpoch);
+  }
+  return epoch;
+}
+
+function uncorkTick(sender: Sender): void {
+  sender.uncorkNow();
 }
 
 /** A message waiting behind a compression in progress. */
@@ -39,8 +57,14 @@ interface Pending {
 
 export class Sender {
   readonly socket: Duplex;
-  /** @internal set while the socket is corked until the next tick. */
-  corked = false;
+  /** The socket is corked by us until the burst ends. */
+  private corked = false;
+  /** Inside beginBatch/endBatch (processing one incoming chunk). */
+  private batching = false;
+  /** Frames written in the current burst. */
+  private burstWrites = 0;
+  /** Epoch of the last write outside a batch. */
+  private lastEpoch = 0;
   private readonly mask: boolean;
   private readonly deflate: PerMessageDeflate | null;
   /** The previous data frame had FIN clear: the next one is a continuation. */
@@ -127,14 +151,48 @@ export class Sender {
     if (q !== null && q.length === 0) this.queue = null;
   }
 
+  /** Frames written until endBatch() form one burst (an incoming chunk being processed). */
+  beginBatch(): void {
+    this.batching = true;
+    this.burstWrites = 0;
+  }
+
+  endBatch(): void {
+    this.batching = false;
+    if (this.corked) this.uncorkNow();
+  }
+
+  /** @internal */
+  uncorkNow(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private coalesce(): void {
+    if (this.batching) {
+      if (++this.burstWrites === 2 && !this.corked) {
+        this.corked = true;
+        this.socket.cork();
+      }
+      return;
+    }
+    const e = currentEpoch();
+    if (e !== this.lastEpoch) {
+      this.lastEpoch = e;
+      return;
+    }
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkTick, this);
+    }
+  }
+
   /** Write one frame. `first` is the first header byte (FIN, RSV1, opcode). */
   private frame(first: number, data: string | Buffer): void {
     const socket = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(uncork, this);
-    }
+    this.coalesce();
     const isString = typeof data === 'string';
     const len = isString ? Buffer.byteLength(data) : data.length;
     const hlen = headerLength(len) + (this.mask ? 4 : 0);

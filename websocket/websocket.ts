@@ -317,7 +317,16 @@ export class WebSocket implements ReceiverHandler {
   /** @internal */
   receive(chunk: Buffer): void {
     this.awaitingPong = false;
-    if (!this.receiver.push(chunk)) this.socket.pause();
+    const sender = this.sender;
+    sender.beginBatch();
+    let more = true;
+    try {
+      more = this.receiver.push(chunk);
+    } finally {
+      // Replies to this chunk leave together, even if a handler threw.
+      sender.endBatch();
+    }
+    if (!more) this.socket.pause();
   }
 }
 

@@ -75,7 +75,7 @@ if (mode === 'echo') {
   const c1 = count;
   const t1 = process.hrtime.bigint();
   running = false;
-  console.log(JSON.stringify({ echoesPerSec: ((c1 - c0) * 1e9) / Number(t1 - t0) }));
+  console.log(JSON.stringify({ echoesPerSec: ((c1 - c0) * 1e9) / Number(t1 - t0), total: count }));
   for (const s of sockets) s.destroy();
   process.exit(0);
 } else if (mode === 'idle') {

@@ -2,7 +2,10 @@
 //  1. echo round trips per second, 50 connections, 64-byte text and 16 KiB binary
 //  2. memory per idle WebSocket connection at 10,000 connections
 // Server pinned to CPU 0 and driver to CPU 1 with taskset when available.
-// Usage: npm run bench -- websocket [--seconds=5] [--conns=50] [--idle=10000] [--depth=1] [--rounds=2]
+// Echo runs at two pipeline depths: 1 (each connection waits for its echo: latency-bound,
+// most of the cost is the kernel's loopback TCP path, the same for both servers) and 8
+// (eight messages in flight per connection: server-bound, shows the framing cost).
+// Usage: npm run bench -- websocket [--seconds=3] [--conns=50] [--idle=10000] [--depths=1,8] [--rounds=2]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +17,10 @@ const arg = (name: string, def: number) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? Number(a.split('=')[1]) : def;
 };
-const SECONDS = arg('seconds', 5);
+const SECONDS = arg('seconds', 3);
 const CONNS = arg('conns', 50);
 const IDLE = arg('idle', 10000);
-const DEPTH = arg('depth', 1);
+const DEPTHS = (process.argv.find((x) => x.startsWith('--depths='))?.split('=')[1] ?? '1,8').split(',').map(Number);
 const ROUNDS = arg('rounds', 2);
 
 const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && cpus().length >= 2;
@@ -62,11 +65,19 @@ function runDriver(args: string[]): Promise<Record<string, number>> {
   });
 }
 
-async function echo(kind: string, size: number, type: string): Promise<number> {
+async function cpuSample(s: Server): Promise<number> {
+  s.child.stdin!.write('cpu\n');
+  return JSON.parse(String((await s.lines.next()).value)).cpuMicros;
+}
+
+/** Echoes per second, and server CPU microseconds per echo (stable on a noisy machine). */
+async function echo(kind: string, size: number, type: string, depth: number): Promise<{ rate: number; cpuPerEcho: number }> {
   const s = await startServer(kind);
   try {
-    const r = await runDriver([String(s.port), 'echo', String(CONNS), String(size), type, String(SECONDS), String(DEPTH)]);
-    return r.echoesPerSec!;
+    const cpu0 = await cpuSample(s);
+    const r = await runDriver([String(s.port), 'echo', String(CONNS), String(size), type, String(SECONDS), String(depth)]);
+    const cpu1 = await cpuSample(s);
+    return { rate: r.echoesPerSec!, cpuPerEcho: (cpu1 - cpu0) / r.total! };
   } finally {
     await stopServer(s);
   }
@@ -93,17 +104,21 @@ async function idle(kind: string): Promise<{ rssPerConn: number; heapPerConn: nu
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`node ${process.version}, ${cpus().length} CPUs, taskset ${haveTaskset ? 'on (server cpu0, driver cpu1)' : 'off'}, ulimit -n ${spawnSync('sh', ['-c', 'ulimit -n']).stdout.toString().trim()}`);
-console.log(`echo: ${CONNS} connections, depth ${DEPTH}, ${SECONDS}s per run after 1s warm-up, best of ${ROUNDS} rounds (alternating)`);
+console.log(`echo: ${CONNS} connections, ${SECONDS}s per run after 1s warm-up, best of ${ROUNDS} rounds (alternating order); CPU = server user+sys per echo`);
 
-for (const [size, type, label] of [[64, 'text', '64 B text'], [16384, 'binary', '16 KiB binary']] as const) {
+for (const depth of DEPTHS) for (const [size, type, name] of [[64, 'text', '64 B text'], [16384, 'binary', '16 KiB binary']] as const) {
+  const label = `${name} d${depth}`;
   const best: Record<string, number> = { httpkit: 0, ws: 0 };
+  const cpu: Record<string, number> = { httpkit: Infinity, ws: Infinity };
   for (let r = 0; r < ROUNDS; r++) {
     for (const kind of r % 2 === 0 ? ['ws', 'httpkit'] : ['httpkit', 'ws']) {
-      const v = await echo(kind, size, type);
-      best[kind] = Math.max(best[kind]!, v);
+      const v = await echo(kind, size, type, depth);
+      best[kind] = Math.max(best[kind]!, v.rate);
+      cpu[kind] = Math.min(cpu[kind]!, v.cpuPerEcho);
     }
   }
-  console.log(`${label.padEnd(14)} httpkit ${fmt(best.httpkit!).padStart(9)} echoes/s   ws ${fmt(best.ws!).padStart(9)} echoes/s   ratio ${(best.httpkit! / best.ws!).toFixed(2)}x`);
+  console.log(`${label.padEnd(18)} httpkit ${fmt(best.httpkit!).padStart(9)} echoes/s   ws ${fmt(best.ws!).padStart(9)} echoes/s   ratio ${(best.httpkit! / best.ws!).toFixed(2)}x`);
+  console.log(`${''.padEnd(18)} server CPU per echo: httpkit ${cpu.httpkit!.toFixed(2)} us   ws ${cpu.ws!.toFixed(2)} us   ws/httpkit ${(cpu.ws! / cpu.httpkit!).toFixed(2)}x`);
 }
 
 if (IDLE > 0) {

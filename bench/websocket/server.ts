@@ -78,6 +78,11 @@ if (kind === 'httpkit' || kind === 'raw') {
 process.on('SIGINT', () => process.exit(0));
 
 createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'cpu') {
+    const c = process.cpuUsage();
+    console.log(JSON.stringify({ cpuMicros: c.user + c.system }));
+    return;
+  }
   if (line !== 'mem') return;
   for (let i = 0; i < 3; i++) gc?.();
   const m = process.memoryUsage();
