@@ -32,7 +32,8 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
   ex.response = null;
   if (ex.silent) return true;
   let status = res.status === undefined ? 200 : res.status;
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
+  // A 1xx other than 101 cannot be a final answer (RFC 9110 15.2).
+  if (!Number.isInteger(status) || status > 999 || (status < 200 && status !== 101)) {
     conn.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
     return writeResponseReplaced(conn, ex, errorResponse(500), res.body);
   }
@@ -47,7 +48,8 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
   let bodyStr: string | null = null;
   let bodyBuf: Uint8Array | null = null;
   let stream: object | null = null;
-  if (body === null || body === undefined) length = 0;
+  // No body: length 0, except that a HEAD answer may state the length a GET would have.
+  if (body === null || body === undefined) length = ex.isHead && scan.length >= 0 ? scan.length : 0;
   else if (typeof body === 'string') {
     bodyStr = body;
     length = body.length === 0 ? 0 : Buffer.byteLength(body, 'utf8');

@@ -190,6 +190,20 @@ test('HEAD gets the Content-Length a GET would have and no body', async () => {
   });
 });
 
+test('a HEAD handler may state the Content-Length without a body; a 1xx final answer is refused', async () => {
+  const logged: unknown[] = [];
+  await withServer((req) => (req.uri === '/head'
+    ? { headers: { 'Content-Length': '1234' }, body: null }
+    : { status: 102 }), { errorLogger: (e) => logged.push(e) }, async (server) => {
+    const c = await connectRaw(server.port);
+    c.write('HEAD /head HTTP/1.1\r\nHost: h\r\n\r\n' + get('/102'));
+    await c.waitFor((x) => x.text.includes('500 Internal'));
+    c.close();
+    assert.match(c.text, /^HTTP\/1\.1 200 OK\r\n[^]*Content-Length: 1234\r\n/);
+    assert.equal(logged.length, 1);
+  });
+});
+
 test('204 and 304 carry no body and no Content-Length or Transfer-Encoding', async () => {
   await withServer((req) => ({ status: req.uri === '/204' ? 204 : 304, headers: { 'Content-Length': '5' }, body: 'hello' }), {}, async (server) => {
     const c = await connectRaw(server.port);
