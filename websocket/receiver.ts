@@ -1,8 +1,7 @@
 // Incremental frame parser. Socket chunks are kept in a short list and read in place;
 // a payload is copied only when it spans chunks. Masked payloads are unmasked in place.
 // Events go to a handler object (no per-frame closures).
-import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD } from './frame.ts';
-import { unmaskInPlace } from './frame.ts';
+import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD, unmaskInPlace } from './frame.ts';
 import { utf8Continue, UTF8_ACCEPT, UTF8_REJECT } from './utf8.ts';
 import { isUtf8 } from 'node:buffer';
 import { isValidCloseCode, CloseCode } from './close-codes.ts';
@@ -99,10 +98,6 @@ export class Receiver {
     this.fragments = [];
     this.buffered = 0;
     this.offset = 0;
-  }
-
-  get isBusy(): boolean {
-    return this.busy;
   }
 
   private run(): void {

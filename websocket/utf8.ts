@@ -93,8 +93,3 @@ export function utf8Continue(state: Utf8State, buf: Uint8Array): Utf8State {
   }
   return state;
 }
-
-/** Is the whole buffer valid UTF-8? */
-export function isValidUtf8(buf: Uint8Array): boolean {
-  return isUtf8(buf);
-}
