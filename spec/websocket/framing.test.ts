@@ -176,3 +176,28 @@ test('a partial frame stays pending and nothing is delivered', async () => {
   assert.deepEqual(r.events, []);
   assert.deepEqual(r.frames, []);
 });
+
+test('random bytes never throw: each input ends in messages, an error close, or waiting', async () => {
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let round = 0; round < 150; round++) {
+    // Half well-formed frames with random flags, half noise.
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      if (rand() < 0.5) {
+        const op = [0, 1, 2, 3, 8, 9, 10, 11][Math.floor(rand() * 8)]!;
+        const payload = Buffer.from(Array.from({ length: Math.floor(rand() * 140) }, () => Math.floor(rand() * 256)));
+        parts.push(cframe(op, payload, { fin: rand() < 0.7, rsv: rand() < 0.1 ? 0x40 : 0 }));
+      } else {
+        parts.push(Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 20) }, () => Math.floor(rand() * 256))));
+      }
+    }
+    const r = await feed(parts);
+    const errors = r.events.filter((e) => e[0] === 'error');
+    assert.ok(errors.length <= 1, 'at most one failure');
+    if (errors.length === 1) {
+      assert.equal(r.events.at(-1)![0], 'error', 'nothing is delivered after a failure');
+      assert.ok([1002, 1007, 1009].includes(errors[0]![2] as number));
+    }
+  }
+});
