@@ -5,7 +5,7 @@
 //   }, { status: 400, body: 'WebSocket only' })
 // The callback runs with the channel before the handshake (sends are held until it is
 // done); the wrapper returns the channel, which the handler must return.
-import { asChannel, type Channel, type CloseStatus } from './channel.ts';
+import { asChannel, type Channel, type ChannelOptions, type CloseStatus } from './channel.ts';
 import type { Request } from './types.ts';
 import { WebSocketChannel } from './ws-channel.ts';
 
@@ -15,19 +15,20 @@ function wsChannel(conn: Channel, fn: string): WebSocketChannel {
 }
 
 /**
- * For a WebSocket upgrade request: make its channel, pass it to `fn`, return it. For
- * any other request: return `elseValue` (called with the request when a function).
+ * For a WebSocket upgrade request: make its channel (with `options`, as for asChannel:
+ * maxMessageSize, perMessageDeflate, ...), pass it to `fn`, return it. For any other
+ * request: return `elseValue` (called with the request when a function).
  */
-export function ifWsRequest<E>(req: Request, fn: (conn: WebSocketChannel) => void, elseValue: E | ((req: Request) => E)): WebSocketChannel | E {
+export function ifWsRequest<E>(req: Request, fn: (conn: WebSocketChannel) => void, elseValue: E | ((req: Request) => E), options?: ChannelOptions): WebSocketChannel | E {
   if (!req.isWebSocket) return typeof elseValue === 'function' ? (elseValue as (req: Request) => E)(req) : elseValue;
-  const ch = asChannel(req) as WebSocketChannel;
+  const ch = asChannel(req, options) as WebSocketChannel;
   fn(ch);
   return ch;
 }
 
 /** ifWsRequest without an alternative: other requests get undefined (a 404 when returned). */
-export function whenWsRequest(req: Request, fn: (conn: WebSocketChannel) => void): WebSocketChannel | undefined {
-  return ifWsRequest(req, fn, undefined);
+export function whenWsRequest(req: Request, fn: (conn: WebSocketChannel) => void, options?: ChannelOptions): WebSocketChannel | undefined {
+  return ifWsRequest(req, fn, undefined, options);
 }
 
 /** Set the channel's message handler (text as string, binary as Buffer); replaces an earlier one. */

@@ -45,7 +45,7 @@ test('ifWsRequest: the callback gets the channel, onMesg/sendMesg echo, onClose 
 
 test('ifWsRequest calls a function alternative with the request; whenWsRequest gives 404 to plain requests', async () => {
   await withServer((req) => {
-    if (req.uri === '/when') return whenWsRequest(req, (conn) => onMesg(conn, (m) => sendMesg(conn, `when:${m}`)));
+    if (req.uri === '/when') return whenWsRequest(req, (conn) => onMesg(conn, (m) => sendMesg(conn, `when:${m}`)), { maxMessageSize: 10 });
     return ifWsRequest(req, (conn) => onMesg(conn, (m) => sendMesg(conn, m)), (r) => ({ status: 200, body: `plain ${r.uri}` }));
   }, {}, async (server) => {
     const h = await connectRaw(server.port);
@@ -62,7 +62,9 @@ test('ifWsRequest calls a function alternative with the request; whenWsRequest g
     c.send('ping');
     await until(() => got.length === 1);
     assert.deepEqual(got, ['when:ping']);
-    c.close();
+    const closed = new Promise<number>((r) => (c.onClose = (code) => r(code)));
+    c.send('more than ten bytes');
+    assert.equal(await closed, 1009, 'options reach the channel');
   });
 });
 
