@@ -297,7 +297,7 @@ export class Connection implements Timed {
       headers,
       body,
       ctx.scheme,
-      targetScratch.authority !== null ? hostName(targetScratch.authority) : host === undefined ? ctx.localName : hostName(host),
+      targetScratch.authority !== null ? hostName(targetScratch.authority) : host === undefined ? (this.socket.localAddress ?? ctx.localName) : hostName(host),
       ctx.port,
       this.socket.remoteAddress ?? '',
       performance.now(),

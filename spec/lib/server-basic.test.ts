@@ -266,3 +266,10 @@ test('a client that half-closes after its requests still gets every answer, then
     assert.deepEqual(rs.map((r) => r.body.toString()), ['/one', '/two']);
   });
 });
+
+test('without a Host (HTTP/1.0) serverName is the address the request came in on', async () => {
+  await withServer((req) => ({ body: `${req.serverName} ${req.serverPort} ${req.protocol}` }), {}, async (server) => {
+    const raw = await sendRaw(server.port, 'GET / HTTP/1.0\r\n\r\n');
+    assert.equal(responsesOf(raw)[0]!.body.toString(), `127.0.0.1 ${server.port} HTTP/1.0`);
+  });
+});
