@@ -225,6 +225,11 @@ export class WebSocketChannel implements Channel, Abortable {
     ex.onTurn = null;
     if (ex.abortee === this) ex.abortee = null;
     if (this.state === CLOSED) return;
+    if (ex.conn.ctx.stopping) {
+      // Too late to open: a WebSocket accepted now would not get its 1001.
+      this.abort('going-away');
+      return;
+    }
     const req = this.request;
     const o = this.options;
     let result;

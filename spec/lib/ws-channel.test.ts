@@ -600,3 +600,24 @@ test('wss: WebSocket channels on a TLS server (runServer tls)', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('server.stop() while an upgrade waits behind a long poll: both get 503, the WebSocket channel closes going-away', async () => {
+  let poll: Channel | null = null;
+  const wsCloses: Closed[] = [];
+  const server = await runServer((req) => {
+    if (req.uri === '/poll') return asChannel(req, { onOpen: (ch) => (poll = ch) });
+    return asChannel(req, { onClose: (_c, s, code) => wsCloses.push([s, code, undefined]) });
+  }, { ip: '127.0.0.1', port: 0 });
+  const c = await connectRaw(server.port);
+  try {
+    c.write(get('/poll') + upgradeRequest('/ws'));
+    await until(() => poll !== null);
+    await server.stop({ timeout: 500 });
+    await c.waitClose();
+    const rs = responsesOf(c.received);
+    assert.deepEqual(rs.map((r) => r.status), [503, 503]);
+    assert.deepEqual(wsCloses, [['going-away', 1006, undefined]]);
+  } finally {
+    c.close();
+  }
+});
