@@ -130,6 +130,8 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 export function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
   if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
   const ip = options.ip ?? '0.0.0.0';
+  const serverHeader = options.serverHeader === undefined ? 'httpkit' : options.serverHeader;
+  if (serverHeader !== null && !/^[\x20-\x7e]*$/.test(serverHeader)) throw new RangeError('runServer: serverHeader must be visible ASCII');
   const tls = options.tls;
   const ctx = new ServerContext(handler, tls ? 'https' : 'http', ip, {
     maxBody: positive('maxBody', options.maxBody, 8 * 1024 * 1024),
@@ -139,7 +141,7 @@ export function runServer(handler: Handler, options: ServerOptions = {}): Promis
     headersTimeout: positive('headersTimeout', options.headersTimeout, 30_000),
     requestTimeout: positive('requestTimeout', options.requestTimeout, 300_000),
     keepAliveTimeout: positive('keepAliveTimeout', options.keepAliveTimeout, 5000),
-    serverHeader: options.serverHeader === undefined ? 'httpkit' : options.serverHeader,
+    serverHeader,
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,
   });

@@ -273,3 +273,10 @@ test('without a Host (HTTP/1.0) serverName is the address the request came in on
     assert.equal(responsesOf(raw)[0]!.body.toString(), `127.0.0.1 ${server.port} HTTP/1.0`);
   });
 });
+
+test('runServer refuses bad options before listening', async () => {
+  const { runServer } = await import('../../lib/index.ts');
+  assert.throws(() => runServer(() => 'x', { serverHeader: 'a\r\nInjected: 1' }), RangeError);
+  assert.throws(() => runServer(() => 'x', { maxBody: -1 }), RangeError);
+  assert.throws(() => runServer('nope' as never), TypeError);
+});
