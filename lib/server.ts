@@ -127,7 +127,7 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 }
 
 /** Start a server; resolves once it listens. */
-export function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
+export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
   if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
   const ip = options.ip ?? '0.0.0.0';
   const serverHeader = options.serverHeader === undefined ? 'httpkit' : options.serverHeader;

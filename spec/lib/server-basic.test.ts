@@ -276,7 +276,7 @@ test('without a Host (HTTP/1.0) serverName is the address the request came in on
 
 test('runServer refuses bad options before listening', async () => {
   const { runServer } = await import('../../lib/index.ts');
-  assert.throws(() => runServer(() => 'x', { serverHeader: 'a\r\nInjected: 1' }), RangeError);
-  assert.throws(() => runServer(() => 'x', { maxBody: -1 }), RangeError);
-  assert.throws(() => runServer('nope' as never), TypeError);
+  await assert.rejects(runServer(() => 'x', { serverHeader: 'a\r\nInjected: 1' }), RangeError);
+  await assert.rejects(runServer(() => 'x', { maxBody: -1 }), RangeError);
+  await assert.rejects(runServer('nope' as never), TypeError);
 });
