@@ -279,4 +279,7 @@ test('runServer refuses bad options before listening', async () => {
   await assert.rejects(runServer(() => 'x', { serverHeader: 'a\r\nInjected: 1' }), RangeError);
   await assert.rejects(runServer(() => 'x', { maxBody: -1 }), RangeError);
   await assert.rejects(runServer('nope' as never), TypeError);
+  await withServer(() => 'x', {}, async (server) => {
+    await assert.rejects(runServer(() => 'y', { ip: '127.0.0.1', port: server.port }), { code: 'EADDRINUSE' });
+  });
 });
