@@ -357,14 +357,17 @@ export abstract class MessageParser<H extends MessageHead> {
     const maxHeaderSize = this.maxHeaderSize;
     let count = 0;
     let i = r;
+    // Section bytes so far, kept local in the loop (headerBytes is 0 here: a new head).
+    let bytes = 0;
     for (;;) {
       if (count >= maxHeaders && i < len && data[i] !== CR) {
+        this.headerBytes = bytes;
         scan.fail(E_TOO_MANY_HEADERS, i);
         return this.applyScanned(data, headStart, startLineEnd, i, count, true);
       }
       r = scanFieldLine(data, i, len, scan);
       // Common case first: a complete field line within the section budget.
-      if (r > 0 && scan.nameEnd !== -1 && this.headerBytes + (r - i) <= maxHeaderSize) {
+      if (r > 0 && scan.nameEnd !== -1 && bytes + (r - i) <= maxHeaderSize) {
         const k = count * 4;
         if (k === marks.length) marks = growMarks();
         marks[k] = i;
@@ -372,10 +375,11 @@ export abstract class MessageParser<H extends MessageHead> {
         marks[k + 2] = scan.valueStart;
         marks[k + 3] = scan.valueEnd;
         count++;
-        this.headerBytes += r - i;
+        bytes += r - i;
         i = r;
         continue;
       }
+      this.headerBytes = bytes;
       const left = maxHeaderSize - this.headerBytes - 2;
       r = this.limitLine(r, data, i, len, left > 0 ? left : 0, E_HEADER_OVERFLOW);
       if (r === FAILED) return this.applyScanned(data, headStart, startLineEnd, i, count, true);
