@@ -252,12 +252,14 @@ export class WebSocketChannel implements Channel, Abortable {
       this.finish(result.status === 403 ? 'server-close' : 'protocol-error', CloseCode.ABNORMAL, result.reason);
       return;
     }
-    const taken = ex.conn.detach(ex, () => this.goAway());
+    const taken = ex.conn.detach(ex, null);
     if (taken === null) {
       // The client left (or the connection is closing) before its turn came.
       this.finish('client-close', CloseCode.ABNORMAL, '');
       return;
     }
+    // Stay the exchange's abortee: stop() tells us 'going-away' (no closure per connection).
+    ex.abortee = this;
     const { socket, head } = taken;
     socket.write(result.response);
     const ws = new ChannelSocket(socket, this, {
@@ -289,8 +291,12 @@ export class WebSocketChannel implements Channel, Abortable {
     if (onOpen !== undefined && this.state === OPEN) this.call(onOpen, this);
   }
 
-  /** From the connection, before the handshake: the client left or the server stops. */
+  /** From the connection: the client left or the server stops (before the handshake), or the server stops (after). */
   abort(status: CloseStatus): void {
+    if (this.state === OPEN) {
+      if (status === 'going-away') this.goAway();
+      return;
+    }
     if (this.state !== PENDING) return;
     const ex = this.ex!;
     ex.onTurn = null;
