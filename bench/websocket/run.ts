@@ -119,6 +119,17 @@ for (const depth of DEPTHS) for (const [size, type, name] of [[64, 'text', '64 B
   }
   console.log(`${label.padEnd(18)} httpkit ${fmt(best.httpkit!).padStart(9)} echoes/s   ws ${fmt(best.ws!).padStart(9)} echoes/s   ratio ${(best.httpkit! / best.ws!).toFixed(2)}x`);
   console.log(`${''.padEnd(18)} server CPU per echo: httpkit ${cpu.httpkit!.toFixed(2)} us   ws ${cpu.ws!.toFixed(2)} us   ws/httpkit ${(cpu.ws! / cpu.httpkit!).toFixed(2)}x`);
+  if (size === 64) {
+    // What node:net itself costs for this load: no parsing, prebuilt replies.
+    let floorRate = 0;
+    let floorCpu = Infinity;
+    for (let r = 0; r < ROUNDS; r++) {
+      const v = await echo('floor', size, type, depth);
+      floorRate = Math.max(floorRate, v.rate);
+      floorCpu = Math.min(floorCpu, v.cpuPerEcho);
+    }
+    console.log(`${''.padEnd(18)} floor (node:net read+write, no WebSocket work): ${fmt(floorRate)} echoes/s, ${floorCpu.toFixed(2)} us/echo -> best possible ws/x CPU ratio ${(cpu.ws! / floorCpu).toFixed(2)}x`);
+  }
 }
 
 if (IDLE > 0) {

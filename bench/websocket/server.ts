@@ -13,7 +13,12 @@ function ready(port: number): void {
 
 let connections = 0;
 
-if (kind === 'httpkit' || kind === 'raw') {
+// Floor for the 64-byte echo: the same reads and writes with no WebSocket work at all
+// (every 70 bytes in, one prebuilt 66-byte text frame out).
+const FLOOR_IN = 2 + 4 + 64;
+const floorFrame = Buffer.concat([Buffer.from([0x81, 64]), Buffer.alloc(64, 'x')]);
+
+if (kind === 'httpkit' || kind === 'raw' || kind === 'floor') {
   const server = createServer({ noDelay: true }, (socket) => {
     let head: Buffer | null = null;
     const onData = (chunk: Buffer) => {
@@ -28,6 +33,18 @@ if (kind === 'httpkit' || kind === 'raw') {
         const l = lines[i]!;
         const c = l.indexOf(':');
         headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim();
+      }
+      if (kind === 'floor') {
+        socket.write(acceptUpgrade({ method: method!, headers }).response);
+        let pending = 0;
+        socket.on('data', (c: Buffer) => {
+          pending += c.length;
+          const n = Math.floor(pending / FLOOR_IN);
+          pending -= n * FLOOR_IN;
+          if (n === 1) socket.write(floorFrame);
+          else if (n > 1) socket.write(Buffer.concat(Array.from({ length: n }, () => floorFrame)));
+        });
+        return;
       }
       if (kind === 'raw') {
         // Floor for the memory figure: the 101 is written, the socket kept, no WebSocket object.

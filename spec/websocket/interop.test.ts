@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { startServer } from './helpers.ts';
 import { connect } from '../../websocket/index.ts';
 
-const PY = '/usr/bin/python3';
+// HTTPKIT_PYTHON points at another interpreter that has `websockets` (default: Debian's).
+const PY = process.env.HTTPKIT_PYTHON ?? '/usr/bin/python3';
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 function pythonVersion(): string | null {
