@@ -167,11 +167,11 @@ export function acceptUpgrade(request: UpgradeRequest, options: AcceptOptions = 
 // ---- client side ----
 
 export interface ClientHandshakeOptions {
-  /** Subprotocols to offer, in preference order. */
+  /** Subprotocols to offer, in preference order. Default none. */
   protocols?: readonly string[];
-  /** Extra request headers (e.g. Authorization, Origin, Cookie). */
+  /** Extra request headers (e.g. Authorization, Origin, Cookie; a Host here replaces the URL's). Default none. */
   headers?: Record<string, string>;
-  /** Offer permessage-deflate: true for defaults or the offer's parameters. */
+  /** Offer permessage-deflate: true for defaults or the offer's parameters. Default false. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
@@ -179,7 +179,8 @@ export interface ClientHandshakeOptions {
 export function buildClientRequest(url: URL, opts: ClientHandshakeOptions = {}): { key: string; request: Buffer } {
   const key = randomBytes(16).toString('base64');
   const path = (url.pathname || '/') + url.search;
-  let head = `GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
+  const userHost = opts.headers !== undefined && Object.keys(opts.headers).some((k) => k.toLowerCase() === 'host');
+  let head = `GET ${path} HTTP/1.1\r\n${userHost ? '' : `Host: ${url.host}\r\n`}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (opts.protocols && opts.protocols.length > 0) {
     for (const p of opts.protocols) if (!TOKEN.test(p)) throw new TypeError(`invalid subprotocol "${p}"`);
     head += `Sec-WebSocket-Protocol: ${opts.protocols.join(', ')}\r\n`;

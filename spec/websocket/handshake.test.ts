@@ -148,6 +148,9 @@ test('client request carries key, version, protocols, extensions and headers', (
   assert.match(text, /\r\nAuthorization: Basic dTpwQHNz\r\n/);
   assert.match(text, /\r\nOrigin: http:\/\/example.com\r\n\r\n$/);
   assert.throws(() => buildClientRequest(new URL('ws://x/'), { headers: { 'X-Bad': 'a\r\nInjected: 1' } }), /invalid header/);
+  const own = buildClientRequest(new URL('ws://127.0.0.1:9/'), { headers: { host: 'virtual.example' } }).request.toString();
+  assert.equal(own.match(/^host:/gim)?.length, 1, 'one Host header');
+  assert.match(own, /\r\nhost: virtual.example\r\n/);
 });
 
 test('client verifies the 101: status, upgrade, accept key, protocol, extensions', () => {
