@@ -94,6 +94,8 @@ export abstract class MessageParser<H extends MessageHead> {
   private stash: Buffer | null = null;
   private stashLen = 0;
   private stashBase = 0;
+  /** Bytes the fast path decodes up front for a head: the previous head's length plus slack. */
+  private headGuess = 1024;
   /** Bytes that validly extend the stashed partial line without a rescan, if known. */
   private stashClass: Uint8Array | null = null;
 
@@ -339,10 +341,12 @@ export abstract class MessageParser<H extends MessageHead> {
   // --- lines -------------------------------------------------------------------
 
   /**
-   * Fast path: scan the head straight from the input, recording field offsets in MARKS;
-   * when it ends (or the input does, or a byte is bad) decode the scanned lines with one
-   * latin1 slice and cut every string from it. An incomplete last line goes to the stash
-   * and the head continues line by line.
+   * Fast path: scan the head straight from the input. One latin1 decode of a window as
+   * long as the previous head (plus slack) is made up front, and the strings of every
+   * line inside it are cut from it as the line is scanned. Lines past the window are
+   * recorded in MARKS and cut from a second decode when the head ends (or the input
+   * does, or a byte is bad). An incomplete last line goes to the stash and the head
+   * continues line by line.
    */
   private headFast(data: Buffer, p: number, len: number, base: number): number {
     const scan = this.scan;
@@ -351,44 +355,58 @@ export abstract class MessageParser<H extends MessageHead> {
     let r = this.limitLine(this.scanStartLine(data, p, len), data, p, len, this.maxStartLine, E_START_LINE_TOO_LONG);
     if (r === FAILED) return -1;
     if (r === INCOMPLETE) return this.stashLine(data, p, len, base);
-    const startLineEnd = r;
+    let windowEnd = headStart + this.headGuess;
+    if (windowEnd > len) windowEnd = len;
+    if (windowEnd < r) windowEnd = r;
+    const s = (data as Latin1Buffer).latin1Slice(headStart, windowEnd);
+    this.applyStartLine(s, headStart);
+    this.state = S_FIELD_LINE;
     const maxHeaders = this.maxHeaders;
-    let marks = MARKS;
     const maxHeaderSize = this.maxHeaderSize;
+    let marks = MARKS;
     let count = 0;
+    let marked = 0;
+    let markFrom = 0;
     let i = r;
     // Section bytes so far, kept local in the loop (headerBytes is 0 here: a new head).
     let bytes = 0;
     for (;;) {
       if (count >= maxHeaders && i < len && data[i] !== CR) {
         this.headerBytes = bytes;
+        this.headerCount = count;
         scan.fail(E_TOO_MANY_HEADERS, i);
-        return this.applyScanned(data, headStart, startLineEnd, i, count, true);
+        return this.applyMarked(data, markFrom, i, marked, true);
       }
       r = scanFieldLine(data, i, len, scan);
       // Common case first: a complete field line within the section budget.
       if (r > 0 && scan.nameEnd !== -1 && bytes + (r - i) <= maxHeaderSize) {
-        const k = count * 4;
-        if (k === marks.length) marks = growMarks();
-        marks[k] = i;
-        marks[k + 1] = scan.nameEnd;
-        marks[k + 2] = scan.valueStart;
-        marks[k + 3] = scan.valueEnd;
+        if (r <= windowEnd && marked === 0) {
+          if (this.applyField(s, headStart, i, scan.nameEnd, scan.valueStart, scan.valueEnd) === FAILED) return -1;
+        } else {
+          const k = marked * 4;
+          if (k === 0) markFrom = i;
+          if (k === marks.length) marks = growMarks();
+          marks[k] = i;
+          marks[k + 1] = scan.nameEnd;
+          marks[k + 2] = scan.valueStart;
+          marks[k + 3] = scan.valueEnd;
+          marked++;
+        }
         count++;
         bytes += r - i;
         i = r;
         continue;
       }
       this.headerBytes = bytes;
-      const left = maxHeaderSize - this.headerBytes - 2;
+      this.headerCount = count;
+      const left = maxHeaderSize - bytes - 2;
       r = this.limitLine(r, data, i, len, left > 0 ? left : 0, E_HEADER_OVERFLOW);
-      if (r === FAILED) return this.applyScanned(data, headStart, startLineEnd, i, count, true);
-      if (r === INCOMPLETE) {
-        if (this.applyScanned(data, headStart, startLineEnd, i, count, false) < 0) return -1;
-        return this.stashLine(data, i, len, base);
-      }
+      if (r === FAILED) return this.applyMarked(data, markFrom, i, marked, true);
+      if (this.applyMarked(data, markFrom, i, marked, false) < 0) return -1;
+      if (r === INCOMPLETE) return this.stashLine(data, i, len, base);
       if (scan.nameEnd === -1) {
-        if (this.applyScanned(data, headStart, startLineEnd, i, count, false) < 0) return -1;
+        // Next head: decode about as much as this one took.
+        this.headGuess = r - headStart + 64;
         return this.headDone() === FAILED ? -1 : r;
       }
       // Unreachable: limitLine fails any field line over the budget.
@@ -398,26 +416,24 @@ export abstract class MessageParser<H extends MessageHead> {
   }
 
   /**
-   * Makes the strings of the start line and `count` scanned field lines (all within
-   * data[headStart, end)) and applies them. With `failing`, scan holds an error found
-   * after them: a framing error among these earlier lines takes precedence; otherwise
-   * that error is restored. Returns 0, or -1 on failure.
+   * Makes the strings of the `marked` field lines recorded in MARKS (all within
+   * data[from, end)) and applies them. With `failing`, scan holds an error found after
+   * them: a framing error among these earlier lines takes precedence; otherwise that
+   * error is restored. Returns 0, or -1 on failure.
    */
-  private applyScanned(data: Buffer, headStart: number, startLineEnd: number, end: number, count: number, failing: boolean): number {
-    const scan = this.scan;
-    const error = scan.error;
-    const errorAt = scan.errorAt;
-    const s = (data as Latin1Buffer).latin1Slice(headStart, end);
-    this.applyStartLine(s, headStart);
-    this.state = S_FIELD_LINE;
-    const marks = MARKS;
-    for (let k = 0; k < count * 4; k += 4) {
-      if (this.applyField(s, headStart, marks[k], marks[k + 1], marks[k + 2], marks[k + 3]) === FAILED) return -1;
+  private applyMarked(data: Buffer, from: number, end: number, marked: number, failing: boolean): number {
+    if (marked > 0) {
+      const scan = this.scan;
+      const error = scan.error;
+      const errorAt = scan.errorAt;
+      const s = (data as Latin1Buffer).latin1Slice(from, end);
+      const marks = MARKS;
+      for (let k = 0; k < marked * 4; k += 4) {
+        if (this.applyField(s, from, marks[k], marks[k + 1], marks[k + 2], marks[k + 3]) === FAILED) return -1;
+      }
+      if (failing) scan.fail(error, errorAt);
     }
-    this.headerCount = count;
-    if (!failing) return 0;
-    scan.fail(error, errorAt);
-    return -1;
+    return failing ? -1 : 0;
   }
 
   /** Keeps the incomplete (valid so far) line data[p, len) for the next execute(). */

@@ -224,3 +224,20 @@ test('long lines dribbled in byte by byte parse the same (names, values, targets
   const res = feedResponse(`HTTP/1.1 200 ${reason}\r\nContent-Length: 0\r\n\r\n`);
   assert.equal(res.messages[0].head.reason, reason);
 });
+
+test('a head longer than the one before it (fields past the decode window) parses the same', () => {
+  const small = 'GET /s HTTP/1.1\r\nHost: a\r\n\r\n';
+  const fields = Array.from({ length: 40 }, (_, i) => `X-Field-${i}: value number ${i}\r\n`).join('');
+  const big = `POST /b HTTP/1.1\r\nHost: a\r\n${fields}Content-Length: 3\r\nConnection: close\r\n\r\nxyz`;
+  const out = feedRequest(small + big);
+  assert.equal(out.error, null);
+  assert.equal(out.messages.length, 2);
+  const head = out.messages[1].head;
+  assert.equal(head.rawHeaders.length, 2 * 43);
+  assert.deepEqual(head.rawHeaders.slice(-4), ['Content-Length', '3', 'Connection', 'close']);
+  assert.deepEqual([out.messages[1].body, head.keepAlive, head.contentLength], ['xyz', false, 3]);
+  // A framing error in a late field comes before a bad byte in a later one.
+  const bad = `GET /b HTTP/1.1\r\n${fields}Content-Length: x\r\nBad Name: y\r\n\r\n`;
+  const e = expectError('request', small + bad, 'HPE_INVALID_CONTENT_LENGTH');
+  assert.equal(e.offset, (small + bad).indexOf('Content-Length: x') + 'Content-Length: '.length);
+});
