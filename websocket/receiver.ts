@@ -91,6 +91,11 @@ export class Receiver {
     return !this.busy;
   }
 
+  /** Bytes received and not parsed yet (more frames may follow in the current chunk). */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
   /** Stop and drop buffered input (connection closing). */
   stop(): void {
     this.stopped = true;

@@ -24,11 +24,12 @@ function nextKeyOffset(): number {
   return o;
 }
 
-// Coalescing without a per-write timer: the first frame of a burst is written at once
-// (a lone reply costs no extra work); from the second frame on the socket is corked and
-// uncorked when the burst ends, so the rest leaves in one writev. A burst is either one
-// incoming chunk being processed (see beginBatch/endBatch) or, outside of that, one turn
-// of the nextTick queue, tracked by a process-wide epoch bumped by a single nextTick.
+// Coalescing without a per-write timer. A burst is either one incoming chunk being
+// processed (beginBatch/endBatch): the socket is corked at the first frame when more
+// input is waiting in the chunk (replies to pipelined messages leave in one writev), a
+// lone reply is written at once. Or, outside of that, one turn of the nextTick queue,
+// tracked by a process-wide epoch bumped by a single nextTick: the first frame is
+// written at once, from the second on the socket is corked until the next tick.
 let epoch = 1;
 let epochScheduled = false;
 function bumpEpoch(): void {
@@ -76,8 +77,12 @@ export class Sender {
   /** Bytes held in `queue` and in the deflater. */
   queuedBytes = 0;
 
-  constructor(socket: Duplex, isClient: boolean, deflate: PerMessageDeflate | null) {
+  /** Input not parsed yet: when non-zero during a batch, more replies are likely. */
+  private readonly input: { readonly pendingBytes: number } | null;
+
+  constructor(socket: Duplex, isClient: boolean, deflate: PerMessageDeflate | null, input: { readonly pendingBytes: number } | null = null) {
     this.socket = socket;
+    this.input = input;
     this.mask = isClient;
     this.deflate = deflate;
   }
@@ -171,7 +176,9 @@ export class Sender {
 
   private coalesce(): void {
     if (this.batching) {
-      if (++this.burstWrites === 2 && !this.corked) {
+      if (this.corked) return;
+      const n = ++this.burstWrites;
+      if (n >= 2 || (this.input !== null && this.input.pendingBytes > 0)) {
         this.corked = true;
         this.socket.cork();
       }

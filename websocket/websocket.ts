@@ -129,7 +129,7 @@ export class WebSocket implements ReceiverHandler {
       maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES,
       deflate: this.pmd,
     });
-    this.sender = new Sender(socket, !this.isServer, this.pmd);
+    this.sender = new Sender(socket, !this.isServer, this.pmd, this.receiver);
 
     const s = socket as SocketWithWs;
     s[kWebSocket] = this;
