@@ -100,7 +100,7 @@ export class Connection implements Timed {
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     ctx.connections.add(this);
-    ctx.wheel.addActive(this, ctx.wheel.now + ctx.headersTimeout);
+    ctx.wheel.addActive(this, ctx.wheel.touch() + ctx.headersTimeout);
   }
 
   // ---- reading -------------------------------------------------------------
