@@ -90,10 +90,15 @@ function nameIs(s: string, start: number, lower: string): boolean {
 export function classifyField(s: string, start: number, end: number): number {
   const c = s.charCodeAt(start) | 0x20;
   switch (end - start) {
-    case 14: return c === 99 && nameIs(s, start, 'content-length') ? F_CONTENT_LENGTH : F_OTHER;
-    case 17: return c === 116 && nameIs(s, start, 'transfer-encoding') ? F_TRANSFER_ENCODING : F_OTHER;
-    case 10: return c === 99 && nameIs(s, start, 'connection') ? F_CONNECTION : F_OTHER;
-    case 7: return c === 117 && nameIs(s, start, 'upgrade') ? F_UPGRADE : F_OTHER;
+    // The usual spellings by a native prefix compare, any other case byte by byte.
+    case 14:
+      return c === 99 && (s.startsWith('Content-Length', start) || nameIs(s, start, 'content-length')) ? F_CONTENT_LENGTH : F_OTHER;
+    case 17:
+      return c === 116 && (s.startsWith('Transfer-Encoding', start) || nameIs(s, start, 'transfer-encoding')) ? F_TRANSFER_ENCODING : F_OTHER;
+    case 10:
+      return c === 99 && (s.startsWith('Connection', start) || nameIs(s, start, 'connection')) ? F_CONNECTION : F_OTHER;
+    case 7:
+      return c === 117 && (s.startsWith('Upgrade', start) || nameIs(s, start, 'upgrade')) ? F_UPGRADE : F_OTHER;
     default: return F_OTHER;
   }
 }

@@ -658,8 +658,8 @@ export abstract class MessageParser<H extends MessageHead> {
         return this.applyTransferEncoding(value, valueAt);
       case F_CONNECTION:
         // The two single-token values nearly every client sends, then the general list.
-        if (value.length === 10 && stringEqualsLower(value, 0, 10, 'keep-alive')) this.connKeepAlive = true;
-        else if (value.length === 5 && stringEqualsLower(value, 0, 5, 'close')) this.connClose = true;
+        if (value === 'keep-alive' || value === 'Keep-Alive') this.connKeepAlive = true;
+        else if (value === 'close') this.connClose = true;
         else this.applyConnection(value);
         return 0;
       case F_UPGRADE:
