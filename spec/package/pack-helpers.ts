@@ -1,0 +1,41 @@
+// Builds the package, packs it and installs the tarball into a fresh temporary project,
+// the way a user gets it: no tsx, no TypeScript, no registry (the package has no dependencies).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const quietNpm = { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const };
+
+export interface InstalledPackage {
+  /** The temporary folder holding the tarball and the consumer project. */
+  dir: string;
+  tarball: string;
+  /** The consumer project: package.json and node_modules/httpkit. */
+  project: string;
+  /** node_modules/httpkit inside the project. */
+  installed: string;
+}
+
+/** `npm run build` then `npm pack` into a new temporary folder. Returns the tarball path. */
+export function buildAndPack(dir: string): string {
+  execFileSync(npm, ['run', 'build'], quietNpm);
+  execFileSync(npm, ['pack', '--pack-destination', dir], quietNpm);
+  const tgz = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
+  if (tgz.length !== 1) throw new Error(`npm pack wrote ${tgz.length} tarballs in ${dir}`);
+  return join(dir, tgz[0]!);
+}
+
+/** Builds, packs and installs into a fresh project under a new temporary folder. */
+export function buildPackInstall(prefix = 'httpkit-pack-'): InstalledPackage {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const tarball = buildAndPack(dir);
+  const project = join(dir, 'app');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }, null, 2));
+  execFileSync(npm, ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-package-lock'], { ...quietNpm, cwd: project });
+  return { dir, tarball, project, installed: join(project, 'node_modules', 'httpkit') };
+}
