@@ -3,7 +3,7 @@
 // pipelined request is answered, and speaks RFC 6455 on it. Importing this module (as
 // lib/index.ts does) registers it with asChannel.
 import type { Socket } from 'node:net';
-import { WebSocket, acceptUpgrade, CloseCode, type PerMessageDeflateOptions, type UpgradeRequest, type WebSocketError } from '../websocket/index.ts';
+import { WebSocket, acceptUpgrade, CloseCode, isValidCloseCode, type PerMessageDeflateOptions, type UpgradeRequest, type WebSocketError } from '../websocket/index.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
 import { kRespond, errorResponse, type Abortable, type Exchange } from './connection.ts';
 import type { Request, Response } from './types.ts';
@@ -188,6 +188,9 @@ export class WebSocketChannel implements Channel, Abortable {
     const ws = this.ws;
     if (ws === null) {
       if (this.earlyClose !== null) return false;
+      // Checked now, as an open connection's close() would: not later, inside the handshake.
+      if (!isValidCloseCode(code)) throw new RangeError(`invalid close code ${code}`);
+      if (Buffer.byteLength(reason) > 123) throw new RangeError('close reason must be at most 123 bytes');
       this.earlyClose = [code, reason];
       return true;
     }

@@ -2,7 +2,9 @@
 // driver of bench/websocket (raw TCP clients sending pre-masked frames) for both.
 //  1. echo round trips per second, 50 connections, 64-byte text and 16 KiB binary
 //  2. memory per idle WebSocket connection (10,000 by default)
-// Server pinned to CPU 0 and driver to CPU 1 with taskset when available.
+// Server pinned to CPU 0 and driver to CPU 1 with taskset when available. On a shared
+// machine the echo rate moves with the load on the driver's core; server CPU per echo
+// is the steadier figure.
 // Usage: npm run bench -- websocket-server [--seconds=5] [--conns=50] [--idle=10000] [--rounds=2]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
