@@ -4,6 +4,7 @@ import { TimerWheel } from './timers.ts';
 import { HeadScan } from './response-writer.ts';
 import type { Connection } from './connection.ts';
 import type { ParserSlot } from './parser-slot.ts';
+import type { WebSocketChannelSettings } from './ws-channel.ts';
 
 export type ErrorLogger = (err: unknown, req?: unknown) => void;
 export type WarnLogger = (message: string, detail?: unknown) => void;
@@ -35,6 +36,8 @@ export class ServerContext {
   readonly connections = new Set<Connection>();
   /** Called after each connection closes (stop() waits on it). */
   onConnectionClosed: () => void = noop;
+  /** Server-wide defaults for WebSocket channels (`websocket` option), or null. */
+  websocket: WebSocketChannelSettings | null = null;
 
   constructor(
     handler: Handler,

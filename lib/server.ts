@@ -4,6 +4,7 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Handler } from './types.ts';
 import { ServerContext, type ErrorLogger, type WarnLogger } from './context.ts';
 import { Connection } from './connection.ts';
+import type { WebSocketChannelSettings } from './ws-channel.ts';
 
 /** Options of `runServer`. Every field is optional. */
 export interface ServerOptions {
@@ -37,6 +38,8 @@ export interface ServerOptions {
   warnLogger?: WarnLogger;
   /** Serve HTTPS on node:tls with these options (`key`, `cert`, ...). Default: plain HTTP. */
   tls?: TlsOptions;
+  /** Defaults for every WebSocket channel (`maxMessageSize`, `perMessageDeflate`, `idleTimeout`, `heartbeatInterval`, ...); options given to `asChannel` override them. Default: the defaults of `WebSocketChannelSettings`. */
+  websocket?: WebSocketChannelSettings;
 }
 
 export type ServerStatus = 'running' | 'stopping' | 'stopped';
@@ -145,6 +148,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,
   });
+  ctx.websocket = options.websocket ?? null;
   const onSocket = (socket: Socket): void => {
     if (ctx.stopping) {
       socket.destroy();

@@ -51,6 +51,8 @@ export function closeStatusOf(code: number): CloseStatus {
   }
 }
 
+const DEFAULT_HIGH_WATER_MARK = 16384;
+
 // Channel states.
 const PENDING = 0; // returned by the handler or not yet; no handshake yet
 const OPEN = 1;
@@ -113,6 +115,7 @@ export class WebSocketChannel implements Channel, Abortable {
   private early: Array<string | Buffer> | null = null;
   private earlyClose: [number, string] | null = null;
   private sentCode = 0;
+  private highWaterMark = DEFAULT_HIGH_WATER_MARK;
   private drainWaiters: Array<() => void> | null = null;
 
   constructor(req: Request, options: ChannelOptions) {
@@ -122,6 +125,7 @@ export class WebSocketChannel implements Channel, Abortable {
     this.onReceive = options.onReceive ?? null;
     this.onPing = options.onPing ?? null;
     this.onClose = options.onClose ?? null;
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
   /** Open, or not yet opened (sends are held until the handshake). */
@@ -149,7 +153,7 @@ export class WebSocketChannel implements Channel, Abortable {
 
   /** True while `bufferedAmount` is at or above the high-water mark. */
   get needsDrain(): boolean {
-    return this.state !== CLOSED && this.bufferedAmount >= (this.options.highWaterMark ?? 16384);
+    return this.state !== CLOSED && this.bufferedAmount >= this.highWaterMark;
   }
 
   /**
@@ -234,7 +238,7 @@ export class WebSocketChannel implements Channel, Abortable {
       return;
     }
     const req = this.request;
-    const o = this.options;
+    const o = withDefaults(this.options, ex.conn.ctx.websocket);
     let result;
     try {
       result = acceptUpgrade(upgradeRequestOf(req), {
@@ -283,6 +287,7 @@ export class WebSocketChannel implements Channel, Abortable {
     ws.onError = wsOnError;
     ws.onDrain = wsOnDrain;
     this.ws = ws;
+    this.highWaterMark = o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.state = OPEN;
     const early = this.early;
     this.early = null;
@@ -430,6 +435,24 @@ function wsOnDrain(this: ChannelSocket): void {
 function onTurn(ex: Exchange): void {
   const ch = ex.abortee;
   if (ch instanceof WebSocketChannel) ch.upgrade();
+}
+
+/** The channel's settings over the server's `websocket` defaults. */
+function withDefaults(o: ChannelOptions, d: WebSocketChannelSettings | null): WebSocketChannelSettings {
+  if (d === null) return o;
+  return {
+    maxMessageSize: o.maxMessageSize ?? d.maxMessageSize,
+    maxFrames: o.maxFrames ?? d.maxFrames,
+    perMessageDeflate: o.perMessageDeflate ?? d.perMessageDeflate,
+    protocols: o.protocols ?? d.protocols,
+    selectProtocol: o.selectProtocol ?? d.selectProtocol,
+    verifyOrigin: o.verifyOrigin ?? d.verifyOrigin,
+    upgradeHeaders: o.upgradeHeaders ?? d.upgradeHeaders,
+    idleTimeout: o.idleTimeout ?? d.idleTimeout,
+    heartbeatInterval: o.heartbeatInterval ?? d.heartbeatInterval,
+    highWaterMark: o.highWaterMark ?? d.highWaterMark,
+    closeTimeout: o.closeTimeout ?? d.closeTimeout,
+  };
 }
 
 function upgradeRequestOf(req: Request): UpgradeRequest {

@@ -621,3 +621,25 @@ test('server.stop() while an upgrade waits behind a long poll: both get 503, the
     c.close();
   }
 });
+
+test('server option websocket: defaults for every channel, overridden per channel', async () => {
+  const closes: Closed[] = [];
+  await withServer((req) => asChannel(req, {
+    maxMessageSize: req.uri === '/big' ? 1000 : undefined,
+    onReceive: (ch, d) => ch.send(d),
+    onClose: (_ch, s, code) => closes.push([s, code, undefined]),
+  }), { websocket: { maxMessageSize: 100, perMessageDeflate: true } }, async (server) => {
+    const a = await connect(url(server), { perMessageDeflate: true });
+    assert.ok(a.perMessageDeflate !== null, 'perMessageDeflate from the server default');
+    const aClosed = closedOf(a);
+    a.send(Buffer.alloc(101));
+    assert.equal((await aClosed)[0], 1009, 'maxMessageSize from the server default');
+    const b = await connect(url(server, '/big'));
+    const got = collect(b);
+    b.send(Buffer.alloc(500));
+    await until(() => got.length === 1, 3000, 'echo under the channel limit');
+    const bClosed = closedOf(b);
+    b.send(Buffer.alloc(1001));
+    assert.equal((await bClosed)[0], 1009, 'the channel option wins');
+  });
+});
