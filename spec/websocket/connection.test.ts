@@ -326,3 +326,17 @@ test('client frames on the wire are masked, server frames are not', async () => 
   assert.equal(sf[0]!.masked, false);
   c.close();
 });
+
+test('idle timeout with heartbeats: pongs keep the peer alive but not active; 1001 after the idle time', async () => {
+  const srv = await startServer({ heartbeatInterval: 40, idleTimeout: 200 }, () => {});
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  let pings = 0;
+  c.onPing = () => pings++;
+  const t0 = Date.now();
+  const [code, reason] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  const dt = Date.now() - t0;
+  assert.deepEqual([code, reason], [1001, 'idle timeout']);
+  assert.ok(pings >= 2, `${pings} pings answered meanwhile`);
+  assert.ok(dt >= 180 && dt < 3000, `closed after ${dt} ms`);
+});
