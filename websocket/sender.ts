@@ -73,6 +73,8 @@ export class Sender {
   /** The message in progress is compressed (all its fragments go through the deflater). */
   private continuingCompressed = false;
   private compressing = false;
+  /** end() was asked while compression was running: end once the queue is written. */
+  private endPending = false;
   private queue: Pending[] | null = null;
   /** Bytes held in `queue` and in the deflater. */
   queuedBytes = 0;
@@ -154,6 +156,16 @@ export class Sender {
       else if (!this.socket.destroyed) this.frame((p.fin ? FIN : 0) | p.opcode, p.data);
     }
     if (q !== null && q.length === 0) this.queue = null;
+    if (this.endPending && !this.compressing) {
+      this.endPending = false;
+      this.socket.end();
+    }
+  }
+
+  /** End the socket after every queued frame (a close frame behind a compression) is written. */
+  end(): void {
+    if (this.compressing) this.endPending = true;
+    else this.socket.end();
   }
 
   /** Frames written until endBatch() form one burst (an incoming chunk being processed). */

@@ -223,7 +223,7 @@ export class WebSocket implements ReceiverHandler {
 
   /** Both close frames are out: the server closes TCP, the client waits for it. */
   private endTcp(): void {
-    if (this.isServer) this.socket.end();
+    if (this.isServer) this.sender.end();
     this.armCloseTimer();
   }
 
@@ -267,7 +267,7 @@ export class WebSocket implements ReceiverHandler {
   rxError(err: WebSocketError): void {
     this.readyState = CLOSING;
     if (!this.closeFrameSent) this.sendClose(err.closeCode, Buffer.from(err.message.slice(0, 100), 'utf8'));
-    this.socket.end();
+    this.sender.end();
     this.armCloseTimer();
     this.onError(err);
   }

@@ -155,3 +155,19 @@ test('outgoing messages are compressed above the threshold, plain below it', asy
   assert.ok(frames[1]!.payload.length < 100);
   ws.terminate();
 });
+
+test('a close arriving while a message is being compressed: data, then the close echo, then end', async () => {
+  const { MemorySocket, decodeFrames } = await import('./helpers.ts');
+  const { WebSocket } = await import('../../websocket/index.ts');
+  const sock = new MemorySocket();
+  const ws = new WebSocket(sock, { role: 'server', deflate: DEFAULT });
+  ws.send('z'.repeat(50000));
+  const close = Buffer.from([0x03, 0xe8]);
+  sock.push(cframe(Opcode.CLOSE, close));
+  for (let i = 0; i < 50 && !sock.ended; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(sock.ended, 'TCP ended after the queue was written');
+  const frames = decodeFrames(sock.output());
+  assert.deepEqual(frames.map((f) => [f.opcode, f.rsv]), [[Opcode.TEXT, 4], [Opcode.CLOSE, 0]]);
+  assert.equal(frames[1]!.payload.readUInt16BE(0), 1000);
+  ws.terminate();
+});
