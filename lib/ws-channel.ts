@@ -117,6 +117,7 @@ export class WebSocketChannel implements Channel, Abortable {
   private sentCode = 0;
   private highWaterMark = DEFAULT_HIGH_WATER_MARK;
   private drainWaiters: Array<() => void> | null = null;
+  private drainPolling = false;
 
   constructor(req: Request, options: ChannelOptions) {
     this.request = req;
@@ -208,7 +209,9 @@ export class WebSocketChannel implements Channel, Abortable {
   /** Resolves once `bufferedAmount` is below the high-water mark (or the channel closed). */
   drained(): Promise<void> {
     if (!this.needsDrain) return Promise.resolve();
-    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+    const p = new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
+    this.socketDrained();
+    return p;
   }
 
   // ---- server side ----
@@ -295,6 +298,7 @@ export class WebSocketChannel implements Channel, Abortable {
     const earlyClose = this.earlyClose;
     this.earlyClose = null;
     if (earlyClose !== null) this.close(earlyClose[0], earlyClose[1]);
+    if (this.drainWaiters !== null) this.socketDrained();
     const onOpen = this.options.onOpen;
     if (onOpen !== undefined && this.state === OPEN) this.call(onOpen, this);
   }
@@ -352,12 +356,23 @@ export class WebSocketChannel implements Channel, Abortable {
     const waiters = this.drainWaiters;
     if (waiters === null) return;
     if (this.needsDrain) {
-      // Still over the mark (messages waiting for compression): look again shortly.
-      setImmediate(wsOnDrain.bind(this.ws!));
+      // 'drain' comes only when the socket itself went over its mark; bytes waiting for
+      // compression (or for the handshake) go out without one: look again next turn.
+      const ws = this.ws;
+      if (ws !== null && !this.drainPolling && !(ws.socket as Socket).writableNeedDrain) {
+        this.drainPolling = true;
+        setImmediate(pollDrain, this);
+      }
       return;
     }
     this.drainWaiters = null;
     for (const w of waiters) w();
+  }
+
+  /** @internal */
+  pollDrained(): void {
+    this.drainPolling = false;
+    this.socketDrained();
   }
 
   /** @internal the socket closed. */
@@ -431,6 +446,9 @@ function wsOnError(this: ChannelSocket, err: WebSocketError): void {
 }
 function wsOnDrain(this: ChannelSocket): void {
   this.channel.socketDrained();
+}
+function pollDrain(ch: WebSocketChannel): void {
+  ch.pollDrained();
 }
 function onTurn(ex: Exchange): void {
   const ch = ex.abortee;

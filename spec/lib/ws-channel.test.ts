@@ -643,3 +643,20 @@ test('server option websocket: defaults for every channel, overridden per channe
     assert.equal((await bClosed)[0], 1009, 'the channel option wins');
   });
 });
+
+test('drained() resolves when the backlog was waiting for compression (no socket drain event)', async () => {
+  let channel: WebSocketChannel | null = null;
+  await echoServer({ perMessageDeflate: true, highWaterMark: 1024, onOpen: (ch) => (channel = ch as WebSocketChannel) }, async (server) => {
+    const c = await connect(url(server), { perMessageDeflate: true });
+    const got = collect(c);
+    await until(() => channel !== null);
+    const text = 'z'.repeat(200_000);
+    assert.equal(channel!.send(text), false, 'over the mark while compressing');
+    assert.equal(channel!.needsDrain, true);
+    await Promise.race([channel!.drained(), sleep(3000).then(() => assert.fail('drained() did not resolve'))]);
+    assert.equal(channel!.needsDrain, false);
+    await until(() => got.length === 1);
+    assert.equal(got[0]![0], text);
+    c.close();
+  });
+});
