@@ -1,6 +1,6 @@
 // Puts one response on a connection's wire: the head and a fixed body join the
 // connection's write batch; files and streams are pumped with backpressure.
-import { open } from 'node:fs/promises';
+import { fsPromises } from './builtins.ts';
 import { debuglog } from 'node:util';
 import type { Response, FileBody } from './types.ts';
 import type { Connection } from './connection.ts';
@@ -140,7 +140,7 @@ export async function sendFile(conn: Connection, ex: Exchange, status: number, r
   ex.state = WRITING;
   let fh;
   try {
-    fh = await open(file.path, 'r');
+    fh = await fsPromises().open(file.path, 'r');
     const st = await fh.stat();
     if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
     const start = file.start ?? 0;

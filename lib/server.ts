@@ -1,6 +1,7 @@
 // runServer: a listening node:net (or node:tls) server feeding connections.
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
+import { tls as loadTls } from './builtins.ts';
 import type { Handler } from './types.ts';
 import { ServerContext, type ErrorLogger, type WarnLogger } from './context.ts';
 import { Connection } from './connection.ts';
@@ -158,7 +159,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   };
   let net: NetServer;
   if (tls) {
-    net = createTlsServer({ ...tls, allowHalfOpen: true } as TlsOptions, onSocket as (s: Socket) => void);
+    net = loadTls().createServer({ ...tls, allowHalfOpen: true } as TlsOptions, onSocket as (s: Socket) => void);
     net.on('tlsClientError', (err: Error) => ctx.warnLogger('TLS handshake failed', err.message));
   } else {
     net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);

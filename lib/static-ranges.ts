@@ -1,7 +1,6 @@
 // Byte ranges for static files (RFC 9110 section 14): parsing the Range header and
 // building a multipart/byteranges body for requests with several ranges.
-import { open } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { crypto, fsPromises } from './builtins.ts';
 
 /** Most ranges honoured in one request; more (after merging) serve the whole file. */
 export const MAX_RANGES = 16;
@@ -59,7 +58,7 @@ const CHUNK = 65536;
 
 /** The body of a 206 with several ranges of the file at `path`. */
 export function byteRangesBody(path: string, ranges: [number, number][], size: number, partType: string): ByteRangesBody {
-  const boundary = randomBytes(12).toString('hex');
+  const boundary = crypto().randomBytes(12).toString('hex');
   const heads = ranges.map(([s, e], i) =>
     Buffer.from(`${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${partType}\r\nContent-Range: bytes ${s}-${e}/${size}\r\n\r\n`, 'latin1'),
   );
@@ -70,7 +69,7 @@ export function byteRangesBody(path: string, ranges: [number, number][], size: n
 }
 
 async function* readParts(path: string, ranges: [number, number][], heads: Buffer[], tail: Buffer): AsyncGenerator<Buffer> {
-  const fh = await open(path, 'r');
+  const fh = await fsPromises().open(path, 'r');
   try {
     for (let i = 0; i < ranges.length; i++) {
       yield heads[i]!;

@@ -2,7 +2,7 @@
 // 206/416 (several as multipart/byteranges), Content-Type from the extension, index
 // files for directories, and refusal of any path that could leave the root (.., encoded dots or slashes,
 // backslashes, NUL, absolute paths, symlinks pointing outside).
-import { realpath, stat } from 'node:fs/promises';
+import { fsPromises } from './builtins.ts';
 import type { Stats } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { FileBody, Handler, Request, Response } from './types.ts';
@@ -137,7 +137,7 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
     if (st === null) return null;
     // Symlinks may point anywhere: the real path must still be under the real root
     // (checked before a directory redirect too, which would reveal the target exists).
-    realRoot ??= realpath(rootDir).catch(() => rootDir);
+    realRoot ??= fsPromises().realpath(rootDir).catch(() => rootDir);
     let real = await insideRoot(path, realRoot);
     if (real === null) return null;
     if (st.isDirectory()) {
@@ -161,13 +161,13 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
 
 /** The real path of `path` when it lies under the real root, else null. */
 async function insideRoot(path: string, realRoot: Promise<string>): Promise<string | null> {
-  const [real, base] = await Promise.all([realpath(path).catch(() => null), realRoot]);
+  const [real, base] = await Promise.all([fsPromises().realpath(path).catch(() => null), realRoot]);
   return real !== null && (real === base || real.startsWith(base + sep)) ? real : null;
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {
   try {
-    return await stat(path);
+    return await fsPromises().stat(path);
   } catch {
     return null;
   }

@@ -1,7 +1,8 @@
 // WebSocket client: connect(url) performs the opening handshake over node:net or
 // node:tls and resolves with the same connection object servers use.
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { tls } from './builtins.ts';
 import { buildClientRequest, parseResponseHead, verifyServerResponse, type ClientHandshakeOptions, type ResponseHeadInfo } from './handshake.ts';
 import { WebSocket, type WebSocketOptions } from './websocket.ts';
 
@@ -57,7 +58,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
     const port = u.port !== '' ? Number(u.port) : secure ? 443 : 80;
     const socket: Socket = secure
-      ? tlsConnect({ host, port, servername: /^[\d.]+$|:/.test(host) ? undefined : host, ...options.tls })
+      ? tls().connect({ host, port, servername: /^[\d.]+$|:/.test(host) ? undefined : host, ...options.tls })
       : netConnect({ host, port });
     socket.setNoDelay(true);
     const maxHeaderSize = options.maxHeaderSize ?? 16384;

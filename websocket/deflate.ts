@@ -2,7 +2,8 @@
 // compressor/decompressor on node:zlib. zlib streams are created on first use and
 // released after each message when the context is not taken over, so an idle
 // connection holds no zlib memory unless context takeover was negotiated.
-import { createDeflateRaw, createInflateRaw, constants as zc, type DeflateRaw, type InflateRaw } from 'node:zlib';
+import type { DeflateRaw, InflateRaw } from 'node:zlib';
+import { zlib } from './builtins.ts';
 
 /** permessage-deflate settings for one side (offer as client, acceptance policy as server). */
 export interface PerMessageDeflateOptions {
@@ -255,7 +256,7 @@ export class PerMessageDeflate {
   decompress(data: Buffer, fin: boolean, limit: number, done: Done): void {
     let inf = this.inflater;
     if (inf === null) {
-      inf = createInflateRaw({ windowBits: this.peerBits });
+      inf = zlib().createInflateRaw({ windowBits: this.peerBits });
       (inf as unknown as Record<symbol, unknown>)[kOwner] = this;
       inf.on('data', onInflateData);
       inf.on('error', onInflateError);
@@ -287,13 +288,13 @@ export class PerMessageDeflate {
   compress(data: Buffer, fin: boolean, done: (out: Buffer) => void): void {
     let def = this.deflater;
     if (def === null) {
-      def = createDeflateRaw({ windowBits: this.ownBits, level: this.level, memLevel: this.memLevel });
+      def = zlib().createDeflateRaw({ windowBits: this.ownBits, level: this.level, memLevel: this.memLevel });
       (def as unknown as Record<symbol, unknown>)[kOwner] = this;
       def.on('data', onDeflateData);
       this.deflater = def;
     }
     def.write(data);
-    def.flush(zc.Z_SYNC_FLUSH, () => {
+    def.flush(zlib().constants.Z_SYNC_FLUSH, () => {
       if (this.deflater === null) return;
       let out = this.outChunks.length === 1 ? this.outChunks[0]! : Buffer.concat(this.outChunks, this.outLength);
       this.outChunks = [];

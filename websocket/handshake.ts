@@ -1,6 +1,6 @@
 // The HTTP/1.1 opening handshake (RFC 6455 4): server-side validation of an upgrade
 // request producing the exact response bytes, and the client's request and checks.
-import { createHash, randomBytes } from 'node:crypto';
+import { crypto } from './builtins.ts';
 import { acceptDeflateOffer, deflateOffer, parseExtensions, verifyDeflateResponse, type DeflateParams, type PerMessageDeflateOptions } from './deflate.ts';
 
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -60,7 +60,7 @@ export type UpgradeResult = UpgradeAccepted | UpgradeRejected;
 
 /** Sec-WebSocket-Accept for a key. */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return crypto().createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
 }
 
 function lookup(headers: HeaderLookup, name: string): string | undefined {
@@ -177,7 +177,7 @@ export interface ClientHandshakeOptions {
 
 /** Build the opening request for `url` (ws: or wss:). Returns the bytes and the key to check the answer against. */
 export function buildClientRequest(url: URL, opts: ClientHandshakeOptions = {}): { key: string; request: Buffer } {
-  const key = randomBytes(16).toString('base64');
+  const key = crypto().randomBytes(16).toString('base64');
   const path = (url.pathname || '/') + url.search;
   const userHost = opts.headers !== undefined && Object.keys(opts.headers).some((k) => k.toLowerCase() === 'host');
   let head = `GET ${path} HTTP/1.1\r\n${userHost ? '' : `Host: ${url.host}\r\n`}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;

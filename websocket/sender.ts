@@ -2,7 +2,7 @@
 // when we are the client), corks the socket for the rest of the tick so a burst of
 // sends leaves in one write, and keeps order while messages wait for compression.
 import type { Duplex } from 'node:stream';
-import { randomFillSync } from 'node:crypto';
+import { crypto } from './builtins.ts';
 import { FIN, RSV1, Opcode, headerLength, writeHeader, maskInto, unmaskInPlace } from './frame.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 
@@ -16,7 +16,7 @@ let keyOffset = KEY_POOL_SIZE;
 
 function nextKeyOffset(): number {
   if (keyOffset === KEY_POOL_SIZE) {
-    randomFillSync(keyPool);
+    crypto().randomFillSync(keyPool);
     keyOffset = 0;
   }
   const o = keyOffset;

@@ -1,9 +1,7 @@
 // multipart/form-data uploads: req.multipartParams (fields as strings, files as
 // UploadedFile), with limits, temp-file spilling and cleanup after the response.
-import { randomBytes } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import { unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { crypto, fsPromises, os } from '../builtins.ts';
 import { join } from 'node:path';
 import type { Handler, Request } from '../types.ts';
 import { MultipartError, MultipartParser, boundaryOf, type RawPart } from './multipart-parser.ts';
@@ -55,7 +53,7 @@ export function wrapMultipart(handler: Handler, options: MultipartOptions = {}):
     maxTotalSize: options.maxTotalSize ?? 50 * 1024 * 1024,
     maxHeaderSize: options.maxHeaderSize ?? 8192,
     spillThreshold: options.spillThreshold ?? 64 * 1024,
-    tempDir: options.tempDir ?? tmpdir(),
+    tempDir: options.tempDir ?? os().tmpdir(),
     encoding: options.encoding ?? 'utf-8',
   };
   return function multipartHandler(req: Request): unknown {
@@ -129,9 +127,9 @@ async function buildParams(body: Buffer, parts: RawPart[], limits: Limits, tempF
       const size = p.end - p.start;
       const type = p.contentType ?? 'application/octet-stream';
       if (size > limits.spillThreshold) {
-        const path = join(limits.tempDir, TEMP_PREFIX + randomBytes(12).toString('hex'));
+        const path = join(limits.tempDir, TEMP_PREFIX + crypto().randomBytes(12).toString('hex'));
         tempFiles.push(path);
-        await writeFile(path, body.subarray(p.start, p.end), { flag: 'wx', mode: 0o600 });
+        await fsPromises().writeFile(path, body.subarray(p.start, p.end), { flag: 'wx', mode: 0o600 });
         value = new UploadedFile(p.name, p.filename, type, size, path, null);
       } else {
         value = new UploadedFile(p.name, p.filename, type, size, null, body.subarray(p.start, p.end));
@@ -176,5 +174,5 @@ function scheduleCleanup(result: unknown, tempFiles: string[]): void {
 }
 
 async function removeAll(paths: string[]): Promise<void> {
-  await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
+  await Promise.all(paths.map((p) => fsPromises().unlink(p).catch(() => undefined)));
 }

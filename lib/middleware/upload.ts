@@ -1,7 +1,7 @@
 // An uploaded file part: held in memory (a view into the request body) when small,
 // spilled to a private temp file above the threshold.
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { fsPromises } from '../builtins.ts';
 import { Readable } from 'node:stream';
 
 export class UploadedFile {
@@ -22,7 +22,7 @@ export class UploadedFile {
 
   /** The whole content. */
   async bytes(): Promise<Buffer> {
-    return this.buffer ?? readFile(this.tempFile!);
+    return this.buffer ?? fsPromises().readFile(this.tempFile!);
   }
 
   /** The content as UTF-8 text. */
