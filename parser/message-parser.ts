@@ -4,7 +4,7 @@
 // a line split across execute() calls is copied, into a stash dropped when the message
 // completes.
 import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
-import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE, latin1 as latin1_, stringEqualsLower, type Latin1Buffer } from './chars.ts';
+import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE, latin1 as latin1_, type Latin1Buffer } from './chars.ts';
 import {
   ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
@@ -16,6 +16,10 @@ import {
   F_TRANSFER_ENCODING, F_UPGRADE,
 } from './headers.ts';
 import { scanChunkLine as scanChunkLine_ } from './chunked.ts';
+import {
+  parseContentLength, connectionTokens, transferCodings, CONN_CLOSE, CONN_KEEP_ALIVE, CONN_UPGRADE, TE_ANY,
+  TE_CHUNKED_FINAL, TE_CHUNKED_SEEN, TE_UNKNOWN,
+} from './framing.ts';
 
 // Module-local bindings: hot paths must not go through import bindings (bundlers and
 // CommonJS transforms turn those into getter calls).
@@ -29,8 +33,6 @@ const FAILED = FAILED_;
 const INCOMPLETE = INCOMPLETE_;
 const CR = 13;
 const LF = 10;
-const SP = 32;
-const HTAB = 9;
 /**
  * Field offsets of the head being scanned on the fast path (4 per field). Shared by all
  * parsers: it is filled and consumed within one step, before any callback runs.
@@ -639,86 +641,37 @@ export abstract class MessageParser<H extends MessageHead> {
       case F_CONTENT_LENGTH: {
         if (this.contentLength !== -1) return scan.fail(E_CONTENT_LENGTH_DIFFERS, valueAt);
         if (this.teSeen) return scan.fail(E_CL_AND_TE, valueAt);
-        const n = value.length;
-        if (n === 0 || n > 16) return scan.fail(E_CONTENT_LENGTH, valueAt);
-        let v = 0;
-        for (let i = 0; i < n; i++) {
-          const d = value.charCodeAt(i) - 48;
-          if (d < 0 || d > 9) return scan.fail(E_CONTENT_LENGTH, valueAt + i);
-          v = v * 10 + d;
-        }
-        if (v > Number.MAX_SAFE_INTEGER) return scan.fail(E_CONTENT_LENGTH, valueAt);
+        const v = parseContentLength(value);
+        if (v < 0) return scan.fail(E_CONTENT_LENGTH, valueAt - 1 - v);
         this.contentLength = v;
         return 0;
       }
-      case F_TRANSFER_ENCODING:
+      case F_TRANSFER_ENCODING: {
         if (this.contentLength !== -1) return scan.fail(E_CL_AND_TE, valueAt);
         this.teSeen = true;
         this.teAt = this.bufBase + valueAt;
-        return this.applyTransferEncoding(value, valueAt);
-      case F_CONNECTION:
-        // The two single-token values nearly every client sends, then the general list.
-        if (value === 'keep-alive' || value === 'Keep-Alive') this.connKeepAlive = true;
-        else if (value === 'close') this.connClose = true;
-        else this.applyConnection(value);
+        const te = transferCodings(value, this.teChunkedSeen);
+        if (te < 0) {
+          const e = -1 - te;
+          return scan.fail((e & 1) === 0 ? E_TE_SYNTAX : E_TE_CHUNKED_TWICE, valueAt + (e >> 1));
+        }
+        if ((te & TE_ANY) !== 0) this.teChunkedFinal = (te & TE_CHUNKED_FINAL) !== 0;
+        if ((te & TE_CHUNKED_SEEN) !== 0) this.teChunkedSeen = true;
+        if ((te & TE_UNKNOWN) !== 0) this.teUnknown = true;
         return 0;
+      }
+      case F_CONNECTION: {
+        const flags = connectionTokens(value);
+        if ((flags & CONN_CLOSE) !== 0) this.connClose = true;
+        if ((flags & CONN_KEEP_ALIVE) !== 0) this.connKeepAlive = true;
+        if ((flags & CONN_UPGRADE) !== 0) this.connUpgrade = true;
+        return 0;
+      }
       case F_UPGRADE:
         this.hasUpgrade = true;
         return 0;
     }
     return 0;
-  }
-
-  /** RFC 9112 6.1: a list of transfer-codings (token [; params]); records whether chunked is final. */
-  private applyTransferEncoding(value: string, valueAt: number): number {
-    const n = value.length;
-    let i = 0;
-    while (i < n) {
-      let c = value.charCodeAt(i);
-      if (c === 44 || c === SP || c === HTAB) {
-        i++;
-        continue;
-      }
-      const start = i;
-      while (i < n && TOKEN[value.charCodeAt(i)] === 1) i++;
-      if (i === start) return this.scan.fail(E_TE_SYNTAX, valueAt + i);
-      const chunked = stringEqualsLower(value, start, i, 'chunked');
-      if (chunked) {
-        if (this.teChunkedSeen) return this.scan.fail(E_TE_CHUNKED_TWICE, valueAt + start);
-        this.teChunkedSeen = true;
-      } else if (!isKnownCoding(value, start, i)) {
-        this.teUnknown = true;
-      }
-      this.teChunkedFinal = chunked;
-      // Skip transfer-parameters up to the next list element.
-      while (i < n && (c = value.charCodeAt(i)) !== 44) {
-        if (c === 34) {
-          i++;
-          while (i < n && (c = value.charCodeAt(i)) !== 34) i += c === 92 ? 2 : 1;
-        }
-        i++;
-      }
-    }
-    return 0;
-  }
-
-  private applyConnection(value: string): void {
-    const n = value.length;
-    let i = 0;
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c === 44 || c === SP || c === HTAB) {
-        i++;
-        continue;
-      }
-      const start = i;
-      while (i < n && value.charCodeAt(i) !== 44) i++;
-      let end = i;
-      while (end > start && (value.charCodeAt(end - 1) === SP || value.charCodeAt(end - 1) === HTAB)) end--;
-      if (stringEqualsLower(value, start, end, 'close')) this.connClose = true;
-      else if (stringEqualsLower(value, start, end, 'keep-alive')) this.connKeepAlive = true;
-      else if (stringEqualsLower(value, start, end, 'upgrade')) this.connUpgrade = true;
-    }
   }
 
   // --- helpers for subclasses --------------------------------------------------
@@ -760,11 +713,4 @@ const VERSION_PREFIX = 'HTTP/0.0';
 function allIn(cls: Uint8Array, buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (cls[buf[i]] !== 1) return false;
   return true;
-}
-
-/** IANA-registered transfer-codings other than chunked. */
-function isKnownCoding(s: string, start: number, end: number): boolean {
-  return stringEqualsLower(s, start, end, 'gzip') || stringEqualsLower(s, start, end, 'deflate') ||
-    stringEqualsLower(s, start, end, 'compress') || stringEqualsLower(s, start, end, 'x-gzip') ||
-    stringEqualsLower(s, start, end, 'x-compress') || stringEqualsLower(s, start, end, 'identity');
 }
