@@ -1,6 +1,7 @@
 // Pipelining, byte-by-byte delivery, batching and read pausing.
 import { test } from 'node:test';
 import { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { connectRaw, get, sleep, withServer } from './helpers/raw.ts';
 import type { Request } from '../../lib/index.ts';
@@ -119,5 +120,33 @@ test('a client that pipelines but never reads does not grow server memory withou
     // Kernel buffers hold some responses; the server must stop reading well before 2000.
     assert.ok(served < 400, `served ${served} responses to a client that reads nothing`);
     c.close();
+  });
+});
+
+const libDir = fileURLToPath(new URL('../../lib/', import.meta.url));
+
+test('no timer is created per request or per connection: one shared wheel', async () => {
+  await withServer((req) => ({ body: req.uri }), {}, async (server) => {
+    const g = globalThis as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const names = ['setTimeout', 'setInterval', 'setImmediate'];
+    const originals = names.map((n) => g[n]!);
+    let fromLib = 0;
+    names.forEach((n, i) => {
+      g[n] = function (...args: unknown[]) {
+        if ((new Error().stack ?? '').includes(libDir)) fromLib++;
+        return originals[i]!.apply(this, args);
+      };
+    });
+    try {
+      const clients = await Promise.all([0, 1, 2, 3].map(() => connectRaw(server.port)));
+      for (let round = 0; round < 25; round++) {
+        for (const c of clients) c.write(get('/r' + round));
+        await Promise.all(clients.map((c) => c.waitResponses(round + 1)));
+      }
+      for (const c of clients) c.close();
+    } finally {
+      names.forEach((n, i) => (g[n] = originals[i]!));
+    }
+    assert.equal(fromLib, 0, 'timers created by lib/ for 4 connections and 100 requests');
   });
 });
