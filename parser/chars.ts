@@ -1,14 +1,8 @@
-// Byte classes for the parsers' hot loops: one table lookup per byte.
+// Byte classes for the parsers' hot loops: one table lookup per byte. (Each hot module
+// binds the tables and its byte constants locally; see message-parser.ts.)
 
-export const CR = 13;
-export const LF = 10;
-export const SP = 32;
-export const HTAB = 9;
-export const COLON = 58;
-export const SEMI = 59;
-export const EQUALS = 61;
-export const DQUOTE = 34;
-export const BACKSLASH = 92;
+const SP = 32;
+const HTAB = 9;
 
 function table(pred: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
