@@ -2,6 +2,7 @@
 // anywhere, once (long-polling) or as a stream of chunks. A waiting channel costs one
 // small object; the connection keeps reading and answering in order meanwhile.
 import type { Request, Response, Chunk } from './types.ts';
+import { NO_LIST, type Timed } from './timers.ts';
 import { kRespond, type Abortable, type CloseStatus, type Exchange } from './connection.ts';
 
 export type { CloseStatus } from './connection.ts';
@@ -81,7 +82,7 @@ const STREAMING = 1; // chunked answer under way
 const CLOSED = 2;
 
 /** A plain HTTP channel: long-poll (one send) or stream (send with close = false). */
-export class HttpChannel implements Channel, Abortable {
+export class HttpChannel implements Channel, Abortable, Timed {
   readonly request: Request;
   readonly remoteAddr: string;
   readonly isWebSocket = false;
@@ -89,7 +90,11 @@ export class HttpChannel implements Channel, Abortable {
   private ex: Exchange | null = null;
   private state = FRESH;
   private stream: ChunkQueue | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  // The `timeout` option runs on the server's shared timer wheel: no timer per channel.
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList = NO_LIST;
+  deadline = 0;
   /** A send before the handler returned the channel, applied when it is attached. */
   private early: { data: ChannelData; close: boolean } | null = null;
   private earlyClose = false;
@@ -117,9 +122,11 @@ export class HttpChannel implements Channel, Abortable {
     if (early !== null) this.send(early.data, early.close);
     if (earlyClose) this.close();
     if (this.state === CLOSED) return;
-    if (this.options.timeout !== undefined) {
-      this.timer = setTimeout(onChannelTimeout, this.options.timeout, this);
-      this.timer.unref();
+    const timeout = this.options.timeout;
+    if (timeout !== undefined) {
+      const wheel = ex.conn.ctx.wheel;
+      wheel.fitTimeout(timeout);
+      wheel.addActive(this, wheel.touch() + timeout);
     }
     if (this.options.onOpen) this.options.onOpen(this);
   }
@@ -134,7 +141,10 @@ export class HttpChannel implements Channel, Abortable {
       if (close) this.state = CLOSED;
       return true;
     }
-    if (this.timer !== null) this.timer.refresh();
+    if (this.timerList !== NO_LIST) {
+      const wheel = ex.conn.ctx.wheel;
+      wheel.addActive(this, wheel.touch() + this.options.timeout!);
+    }
     if (this.state === FRESH) {
       const res = toResponse(data);
       if (close) {
@@ -214,9 +224,8 @@ export class HttpChannel implements Channel, Abortable {
     this.finish(status);
   }
 
-  /** From the timer: nothing was sent for `timeout` ms. */
-  timedOut(): void {
-    this.timer = null;
+  /** From the timer wheel: nothing was sent for `timeout` ms. */
+  onTimeout(_now: number): void {
     if (this.state === CLOSED) return;
     const ex = this.ex!;
     if (this.state === STREAMING) this.stream!.end();
@@ -226,11 +235,8 @@ export class HttpChannel implements Channel, Abortable {
 
   private finish(status: CloseStatus): void {
     this.state = CLOSED;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
     const ex = this.ex;
+    if (ex !== null && this.timerList !== NO_LIST) ex.conn.ctx.wheel.remove(this);
     if (ex !== null && ex.abortee === this) ex.abortee = null;
     const onClose = this.options.onClose;
     if (onClose) {
@@ -241,10 +247,6 @@ export class HttpChannel implements Channel, Abortable {
       }
     }
   }
-}
-
-function onChannelTimeout(ch: HttpChannel): void {
-  ch.timedOut();
 }
 
 function isResponseMap(data: ChannelData): data is Response {
