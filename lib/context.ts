@@ -1,4 +1,5 @@
 // Settings and shared state of one running server, read by each of its connections.
+import type { Socket } from 'node:net';
 import type { Handler } from './types.ts';
 import { TimerWheel } from './timers.ts';
 import { HeadScan } from './response-writer.ts';
@@ -34,6 +35,8 @@ export class ServerContext {
   /** Parsers not in use: an idle keep-alive connection holds none. */
   readonly parsers: ParserSlot[] = [];
   readonly connections = new Set<Connection>();
+  /** TLS only: the TCP sockets under the TLS connections, including those still in their handshake. */
+  readonly rawSockets = new Set<Socket>();
   /** Called after each connection closes (stop() waits on it). */
   onConnectionClosed: () => void = noop;
   /** Server-wide defaults for WebSocket channels (`websocket` option), or null. */

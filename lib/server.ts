@@ -105,6 +105,8 @@ export class Server {
       for (const conn of [...ctx.connections]) conn.stopGracefully();
       timer = setTimeout(() => {
         for (const conn of [...ctx.connections]) conn.socket.destroy();
+        // TLS sockets still in their handshake are not connections yet; they go too.
+        for (const raw of [...ctx.rawSockets]) raw.destroy();
       }, timeout);
       check();
     });
@@ -161,6 +163,11 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   if (tls) {
     net = loadTls().createServer({ ...tls, allowHalfOpen: true } as TlsOptions, onSocket as (s: Socket) => void);
     net.on('tlsClientError', (err: Error) => ctx.warnLogger('TLS handshake failed', err.message));
+    // Track TCP sockets under TLS so stop() can close those stuck in a handshake.
+    net.on('connection', (raw: Socket) => {
+      ctx.rawSockets.add(raw);
+      raw.once('close', () => ctx.rawSockets.delete(raw));
+    });
   } else {
     net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }

@@ -92,6 +92,15 @@ test('tls: HTTPS on node:tls with the same code path', { skip: !haveOpenssl && !
       assert.equal(body, '200 get /secure https');
       if (haveCurl) assert.equal(await run('curl', ['-sSk', `https://127.0.0.1:${server.port}/c`]), 'get /c https');
     });
+    // stop() is not held up by a client stuck before its TLS handshake.
+    const { runServer } = await import('../../lib/index.ts');
+    const server = await runServer(app, { ip: '127.0.0.1', port: 0, tls });
+    const stuck = await connectRaw(server.port);
+    const t0 = Date.now();
+    await server.stop({ timeout: 100 });
+    assert.ok(Date.now() - t0 < 1000, `stop took ${Date.now() - t0} ms`);
+    await stuck.waitClose(1000);
+    stuck.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
