@@ -64,6 +64,8 @@ export class Receiver {
   private k1 = 0;
   private k2 = 0;
   private k3 = 0;
+  /** Payload bytes of the current text frame already unmasked and UTF-8 checked while it was arriving. */
+  private scanned = 0;
 
   // Current data message (opcode 0 = none in progress).
   private msgOpcode = 0;
@@ -99,6 +101,7 @@ export class Receiver {
   /** Stop and drop buffered input (connection closing). */
   stop(): void {
     this.stopped = true;
+    this.scanned = 0;
     this.chunks = [];
     this.fragments = [];
     this.buffered = 0;
@@ -122,7 +125,11 @@ export class Receiver {
           this.readMask();
           break;
         default:
-          if (this.buffered < this.payloadLength) return;
+          if (this.buffered < this.payloadLength) {
+            // A text frame still arriving: check what is here, so bad UTF-8 fails now.
+            if (this.msgOpcode === Opcode.TEXT && !this.msgCompressed && this.opcode < 0x8 && this.buffered > this.scanned) this.scanPartial();
+            return;
+          }
           this.readData();
       }
     }
@@ -275,7 +282,9 @@ export class Receiver {
   private readData(): void {
     const n = this.payloadLength;
     const data = this.payload(n);
-    if (this.masked && n > 0) unmaskInPlace(data, 0, n, this.k0, this.k1, this.k2, this.k3);
+    const done = this.scanned;
+    this.scanned = 0;
+    if (this.masked && n > done) this.unmask(data, done, n, done);
     this.state = S_INFO;
     if (this.opcode >= 0x8) {
       this.control(data);
@@ -285,15 +294,65 @@ export class Receiver {
       this.inflate(data);
       return;
     }
-    this.dataFrame(data);
+    this.dataFrame(data, done);
   }
 
-  /** Add one (decompressed) frame's bytes to the message; deliver it on FIN. */
-  private dataFrame(data: Buffer): void {
+  /** Unmask `buf[start, end)`, whose first byte is payload byte number `pos`. */
+  private unmask(buf: Buffer, start: number, end: number, pos: number): void {
+    const k0 = this.k0, k1 = this.k1, k2 = this.k2, k3 = this.k3;
+    switch (pos & 3) {
+      case 0:
+        unmaskInPlace(buf, start, end, k0, k1, k2, k3);
+        break;
+      case 1:
+        unmaskInPlace(buf, start, end, k1, k2, k3, k0);
+        break;
+      case 2:
+        unmaskInPlace(buf, start, end, k2, k3, k0, k1);
+        break;
+      default:
+        unmaskInPlace(buf, start, end, k3, k0, k1, k2);
+    }
+  }
+
+  /**
+   * Unmask and validate the part of a text frame's payload received so far (all
+   * buffered bytes belong to it), in place in the socket chunks. Only frames split
+   * across reads get here.
+   */
+  private scanPartial(): void {
+    let skip = this.scanned;
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      const from = i === 0 ? this.offset : 0;
+      const avail = c.length - from;
+      if (skip >= avail) {
+        skip -= avail;
+        continue;
+      }
+      const a = from + skip;
+      skip = 0;
+      if (this.masked) this.unmask(c, a, c.length, this.scanned);
+      const st = utf8Continue(this.utf8State, c.subarray(a));
+      this.scanned += c.length - a;
+      if (st === UTF8_REJECT) {
+        this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
+        return;
+      }
+      this.utf8State = st;
+    }
+  }
+
+  /**
+   * Add one (decompressed) frame's bytes to the message; deliver it on FIN.
+   * The first `validated` bytes were UTF-8 checked while the frame was arriving.
+   */
+  private dataFrame(data: Buffer, validated = 0): void {
     const fin = this.fin;
-    if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments.length === 0 && !this.msgCompressed)) {
-      // Fragmented or compressed text: validate as it arrives so a bad sequence fails now.
-      const s = utf8Continue(this.utf8State, data);
+    if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments.length === 0 && !this.msgCompressed && validated === 0)) {
+      // Fragmented, compressed or streamed text: validate incrementally so a bad sequence fails now.
+      const s = utf8Continue(this.utf8State, validated > 0 ? data.subarray(validated) : data);
       if (s === UTF8_REJECT || (fin && s !== UTF8_ACCEPT)) {
         this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
         return;
@@ -318,7 +377,7 @@ export class Receiver {
     const opcode = this.msgOpcode;
     this.msgOpcode = 0;
     this.msgLength = 0;
-    if (opcode === Opcode.TEXT && frags.length === 0 && !this.msgCompressed && !isUtf8(msg)) {
+    if (opcode === Opcode.TEXT && frags.length === 0 && !this.msgCompressed && validated === 0 && !isUtf8(msg)) {
       this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
       return;
     }

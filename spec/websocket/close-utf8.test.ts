@@ -1,7 +1,7 @@
 // UTF-8 validation of text (fail-fast across fragments) and the close handshake rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { feed, cframe, Opcode } from './helpers.ts';
+import { feed, cframe, sframe, Opcode } from './helpers.ts';
 import { utf8Continue, UTF8_ACCEPT, UTF8_REJECT, isValidCloseCode } from '../../websocket/index.ts';
 import { unmaskInPlace, maskInto } from '../../websocket/frame.ts';
 
@@ -155,4 +155,28 @@ test('unmask/mask word loop matches the byte definition at every alignment and l
       assert.ok(dst.subarray(off).equals(want), `maskInto off=${off} len=${len}`);
     }
   }
+});
+
+test('a large text frame arriving in pieces is unmasked and checked as it comes, and delivered intact', async () => {
+  const text = 'ab€𝄞ü'.repeat(3000); // multi-byte sequences land on every chunk boundary byte by byte
+  const r = await feed(cframe(Opcode.TEXT, text));
+  assert.deepEqual(r.events, [['message', text, false]]);
+  // Client role: unmasked frames take the same path without unmasking.
+  const c = await feed(sframe(Opcode.TEXT, text), { role: 'client' });
+  assert.deepEqual(c.events, [['message', text, false]]);
+});
+
+test('invalid UTF-8 early in a large single frame fails before the frame is complete', async () => {
+  const payload = Buffer.concat([Buffer.from('fine so far '), Buffer.from([0xed, 0xa0, 0x80]), Buffer.alloc(5000, 0x61)]);
+  const frame = cframe(Opcode.TEXT, payload);
+  // Only the first 100 bytes arrive: the frame is far from complete.
+  const r = await feed(frame.subarray(0, 100));
+  assert.deepEqual(r.events, [['error', 'WS_INVALID_UTF8', 1007]]);
+  assert.equal(r.frames[0]!.payload.readUInt16BE(0), 1007);
+});
+
+test('a streamed text frame inside a fragmented message, with a ping between fragments', async () => {
+  const second = 'é'.repeat(2000);
+  const r = await feed([cframe(Opcode.TEXT, 'x', { fin: false }), cframe(Opcode.PING, 'p'), cframe(Opcode.CONTINUATION, second)]);
+  assert.deepEqual(r.events, [['ping', 'p'], ['message', 'x' + second, false]]);
 });
