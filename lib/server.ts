@@ -161,7 +161,8 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   };
   let net: NetServer;
   if (tls) {
-    net = loadTls().createServer({ ...tls, allowHalfOpen: true } as TlsOptions, onSocket as (s: Socket) => void);
+    // A slow TLS handshake is cut off like a slow request head, unless tls says otherwise.
+    net = loadTls().createServer({ handshakeTimeout: ctx.headersTimeout, ...tls, allowHalfOpen: true } as TlsOptions, onSocket as (s: Socket) => void);
     net.on('tlsClientError', (err: Error) => ctx.warnLogger('TLS handshake failed', err.message));
     // Track TCP sockets under TLS so stop() can close those stuck in a handshake.
     net.on('connection', (raw: Socket) => {
