@@ -66,6 +66,9 @@ export class Receiver {
   private k3 = 0;
   /** Payload bytes of the current text frame already unmasked and UTF-8 checked while it was arriving. */
   private scanned = 0;
+  /** Where scanning resumes: chunk index and offset in it (chunks are only appended meanwhile). */
+  private scanIdx = 0;
+  private scanPos = 0;
 
   // Current data message (opcode 0 = none in progress).
   private msgOpcode = 0;
@@ -179,15 +182,26 @@ export class Receiver {
   }
 
   private copyOut(out: Buffer, n: number): void {
+    // Walk by index and drop the consumed chunks once: many tiny chunks stay linear.
+    const chunks = this.chunks;
     let w = 0;
+    let i = 0;
+    let off = this.offset;
     while (w < n) {
-      const c = this.chunks[0]!;
-      const avail = c.length - this.offset;
-      const k = avail < n - w ? avail : n - w;
-      c.copy(out, w, this.offset, this.offset + k);
+      const c = chunks[i]!;
+      const k = Math.min(c.length - off, n - w);
+      c.copy(out, w, off, off + k);
       w += k;
-      this.advance(k, avail);
+      off += k;
+      if (off === c.length) {
+        i++;
+        off = 0;
+      }
     }
+    this.buffered -= n;
+    this.offset = off;
+    if (i === chunks.length) this.chunks = [];
+    else if (i > 0) chunks.splice(0, i);
   }
 
   // ---- states ----
@@ -321,20 +335,17 @@ export class Receiver {
    * across reads get here.
    */
   private scanPartial(): void {
-    let skip = this.scanned;
     const chunks = this.chunks;
-    for (let i = 0; i < chunks.length; i++) {
+    if (this.scanned === 0) {
+      this.scanIdx = 0;
+      this.scanPos = this.offset;
+    }
+    for (let i = this.scanIdx; i < chunks.length; i++) {
       const c = chunks[i]!;
-      const from = i === 0 ? this.offset : 0;
-      const avail = c.length - from;
-      if (skip >= avail) {
-        skip -= avail;
-        continue;
-      }
-      const a = from + skip;
-      skip = 0;
+      const a = i === this.scanIdx ? this.scanPos : 0;
+      if (a >= c.length) continue;
       if (this.masked) this.unmask(c, a, c.length, this.scanned);
-      const st = utf8Continue(this.utf8State, c.subarray(a));
+      const st = utf8Continue(this.utf8State, a === 0 ? c : c.subarray(a));
       this.scanned += c.length - a;
       if (st === UTF8_REJECT) {
         this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
@@ -342,6 +353,8 @@ export class Receiver {
       }
       this.utf8State = st;
     }
+    this.scanIdx = chunks.length;
+    this.scanPos = 0;
   }
 
   /**
