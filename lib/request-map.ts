@@ -110,7 +110,8 @@ export function buildHeaders(raw: string[], out: { hostCount: number }): Request
     const value = raw[i + 1]!;
     if (name === 'host') hosts++;
     const prev = headers[name];
-    if (prev === undefined) {
+    // Not a string: absent, or inherited from Object.prototype (`constructor`, ...).
+    if (typeof prev !== 'string') {
       if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
       else headers[name] = value;
     } else if (name === 'cookie') headers[name] = prev + '; ' + value;

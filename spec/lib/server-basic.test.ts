@@ -283,3 +283,17 @@ test('runServer refuses bad options before listening', async () => {
     await assert.rejects(runServer(() => 'y', { ip: '127.0.0.1', port: server.port }), { code: 'EADDRINUSE' });
   });
 });
+
+test('header names like __proto__ are plain keys, never prototype changes', async () => {
+  await withServer((req) => ({
+    body: JSON.stringify({
+      proto: Object.getPrototypeOf(req.headers) === Object.prototype,
+      own: Object.prototype.hasOwnProperty.call(req.headers, '__proto__'),
+      value: Object.getOwnPropertyDescriptor(req.headers, '__proto__')?.value,
+      ctor: req.headers['constructor'],
+    }),
+  }), {}, async (server) => {
+    const raw = await sendRaw(server.port, 'GET / HTTP/1.1\r\nHost: h\r\n__proto__: x\r\nConstructor: y\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(JSON.parse(responsesOf(raw)[0]!.body.toString()), { proto: true, own: true, value: 'x', ctor: 'y' });
+  });
+});
