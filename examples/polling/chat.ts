@@ -51,7 +51,8 @@ export function createChat(prefix = '/polling'): (req: Request) => Response | Ch
     }
     if (path === '/poll' && method === 'get') {
       const params = new URLSearchParams(req.queryString ?? '');
-      const after = Number(params.get('since') ?? 0) || 0;
+      let after = Number(params.get('since') ?? 0) || 0;
+      if (after >= nextId) after = 0; // the server restarted: send the history again
       const news = since(after);
       if (news.length > 0) return json(news);
       return asChannel(req, {
