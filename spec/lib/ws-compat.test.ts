@@ -96,3 +96,23 @@ test('onMesg and onClose replace the handlers given to asChannel; they refuse HT
     }
   });
 });
+
+test('through the router and middleware: path params, cookies and query params reach the WebSocket handler', async () => {
+  const { routes, GET, wrap, wrapParams, wrapCookies } = await import('../../lib/index.ts');
+  const app = wrap(routes(
+    GET('/rooms/:room', (req) => whenWsRequest(req, (conn) => {
+      const params = req.params as Record<string, string>;
+      const cookies = req.cookies as Record<string, { value: string } | string>;
+      const who = typeof cookies.user === 'string' ? cookies.user : cookies.user!.value;
+      sendMesg(conn, `room=${params.room} user=${who} mode=${params.mode}`);
+    })),
+  ), wrapParams, wrapCookies);
+  await withServer(app, {}, async (server) => {
+    const c = await connect(`ws://127.0.0.1:${server.port}/rooms/lobby?mode=quiet`, { headers: { Cookie: 'user=ann' } });
+    const got: string[] = [];
+    c.onMessage = (d) => got.push(d.toString());
+    await until(() => got.length === 1);
+    assert.deepEqual(got, ['room=lobby user=ann mode=quiet']);
+    c.close();
+  });
+});
