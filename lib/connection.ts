@@ -650,7 +650,14 @@ function connOf(socket: unknown): Connection {
   return (socket as Record<symbol, Connection>)[kConn]!;
 }
 function onSocketData(this: Socket, buf: Buffer): void {
-  connOf(this).onData(buf);
+  const conn = connOf(this);
+  try {
+    conn.onData(buf);
+  } catch (err) {
+    // A bug must cost one connection, never the process and its other clients.
+    conn.ctx.errorLogger(err);
+    this.destroy();
+  }
 }
 function onSocketEnd(this: Socket): void {
   connOf(this).onEnd();
