@@ -331,7 +331,7 @@ export class Connection implements Timed {
     if (typeof result === 'object' && result !== null) {
       if (typeof (result as PromiseLike<unknown>).then === 'function') {
         (result as PromiseLike<unknown>).then(
-          (v) => this.settle(ex, v),
+          (v) => this.settleGuarded(ex, v),
           (err) => this.fail(ex, err),
         );
         return;
@@ -363,6 +363,16 @@ export class Connection implements Timed {
     ex.response = res;
     ex.state = READY;
     if (ex === this.first) this.drain();
+  }
+
+  /** settle() from a promise callback: an unexpected error costs the connection, not the process. */
+  private settleGuarded(ex: Exchange, result: unknown): void {
+    try {
+      this.settle(ex, result);
+    } catch (err) {
+      this.ctx.errorLogger(err, ex.req);
+      this.socket.destroy();
+    }
   }
 
   /** The handler threw or rejected: 500, and the error to errorLogger. */
