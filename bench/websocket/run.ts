@@ -5,7 +5,7 @@
 // Echo runs at two pipeline depths: 1 (each connection waits for its echo: latency-bound,
 // most of the cost is the kernel's loopback TCP path, the same for both servers) and 8
 // (eight messages in flight per connection: server-bound, shows the framing cost).
-// Usage: npm run bench -- websocket [--seconds=3] [--conns=50] [--idle=10000] [--depths=1,8] [--rounds=2]
+// Usage: npm run bench -- websocket [--seconds=3] [--conns=50] [--idle=10000] [--depths=1,8] [--rounds=3]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ const SECONDS = arg('seconds', 3);
 const CONNS = arg('conns', 50);
 const IDLE = arg('idle', 10000);
 const DEPTHS = (process.argv.find((x) => x.startsWith('--depths='))?.split('=')[1] ?? '1,8').split(',').map(Number);
-const ROUNDS = arg('rounds', 2);
+const ROUNDS = arg('rounds', 3);
 
 const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && cpus().length >= 2;
 function nodeCmd(cpu: number, script: string, args: string[], extra: string[] = []): [string, string[]] {
