@@ -1,6 +1,6 @@
 // Frame writer: builds each frame in one buffer when small (header + payload, masked
-// when we are the client), corks the socket for the rest of the tick so a burst of
-// sends leaves in one write, and keeps order while messages wait for compression.
+// when we are the client), coalesces bursts of frames into one write (see coalesce()),
+// and keeps order while messages wait for compression.
 import type { Duplex } from 'node:stream';
 import { crypto } from './builtins.ts';
 import { FIN, RSV1, Opcode, headerLength, writeHeader, maskInto, unmaskInPlace } from './frame.ts';
