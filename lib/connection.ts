@@ -330,10 +330,7 @@ export class Connection implements Timed {
     let res: Response;
     if (typeof result === 'object' && result !== null) {
       if (typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(
-          (v) => this.settleGuarded(ex, v),
-          (err) => this.fail(ex, err),
-        );
+        void this.settleLater(ex, result as PromiseLike<unknown>);
         return;
       }
       const hook = (result as { [kRespond]?: (ex: Exchange) => void })[kRespond];
@@ -365,11 +362,21 @@ export class Connection implements Timed {
     if (ex === this.first) this.drain();
   }
 
-  /** settle() from a promise callback: an unexpected error costs the connection, not the process. */
-  private settleGuarded(ex: Exchange, result: unknown): void {
+  /** An async handler's result (no closures per request: one awaited frame). */
+  private async settleLater(ex: Exchange, result: PromiseLike<unknown>): Promise<void> {
+    let value: unknown;
+    let ok = true;
     try {
-      this.settle(ex, result);
+      value = await result;
     } catch (err) {
+      value = err;
+      ok = false;
+    }
+    try {
+      if (ok) this.settle(ex, value);
+      else this.fail(ex, value);
+    } catch (err) {
+      // An unexpected error costs the connection, not the process.
       this.ctx.errorLogger(err, ex.req);
       this.socket.destroy();
     }
