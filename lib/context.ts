@@ -6,6 +6,7 @@ import { HeadScan } from './response-writer.ts';
 import type { Connection } from './connection.ts';
 import type { ParserSlot } from './parser-slot.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
+import type { TrustedProxies } from './forwarded.ts';
 
 export type ErrorLogger = (err: unknown, req?: unknown) => void;
 export type WarnLogger = (message: string, detail?: unknown) => void;
@@ -41,6 +42,8 @@ export class ServerContext {
   onConnectionClosed: () => void = noop;
   /** Server-wide defaults for WebSocket channels (`websocket` option), or null. */
   websocket: WebSocketChannelSettings | null = null;
+  /** `trustedProxies` option: whose X-Forwarded-* headers count, or null (nobody's). */
+  trustedProxies: TrustedProxies | null = null;
 
   constructor(
     handler: Handler,

@@ -6,6 +6,9 @@ import type { Handler } from './types.ts';
 import { ServerContext, type ErrorLogger, type WarnLogger } from './context.ts';
 import { Connection } from './connection.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
+import type { ProxyProtocolMode } from './proxy-protocol.ts';
+import { proxyProtocolServer, carryProxyHeader } from './proxy-listener.ts';
+import { TrustedProxies } from './forwarded.ts';
 
 /** Options of `runServer`. Every field is optional. */
 export interface ServerOptions {
@@ -41,6 +44,12 @@ export interface ServerOptions {
   tls?: TlsOptions;
   /** Defaults for every WebSocket channel (`maxMessageSize`, `perMessageDeflate`, `idleTimeout`, `heartbeatInterval`, ...); options given to `asChannel` override them. Default: the defaults of `WebSocketChannelSettings`. */
   websocket?: WebSocketChannelSettings;
+  /** PROXY protocol (v1 and v2) ahead of each connection: `'enable'` requires it (a connection without a valid header is closed), `'optional'` accepts connections with or without, `'disable'` reads none. The header's source address becomes `remoteAddr`. Default `'disable'`. */
+  proxyProtocol?: ProxyProtocolMode;
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses, CIDR ranges, or `'loopback'`); from any other peer those headers change nothing. Default none. */
+  trustedProxies?: readonly string[];
+  /** Processes serving the port on node:cluster. Above 1 the primary process forks that many workers (each calls runServer again and serves), restarts any that dies, and resolves to a handle whose stop() stops them all; see docs/production.md. Default 1 (this process serves). */
+  workers?: number;
 }
 
 export type ServerStatus = 'running' | 'stopping' | 'stopped';
@@ -135,6 +144,14 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 /** Start a server; resolves once it listens. */
 export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
   if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
+  if (options.workers !== undefined && options.workers !== 1) {
+    const { runWorkers } = await import('./cluster.ts');
+    const primary = await runWorkers(options);
+    if (primary !== null) return primary;
+    options = { ...options, port: Number(process.env.HTTPKIT_WORKER_PORT ?? options.port ?? 0) };
+  }
+  const proxyMode = options.proxyProtocol ?? 'disable';
+  if (proxyMode !== 'disable' && proxyMode !== 'enable' && proxyMode !== 'optional') throw new RangeError("runServer: proxyProtocol must be 'disable', 'enable' or 'optional'");
   const ip = options.ip ?? '0.0.0.0';
   const serverHeader = options.serverHeader === undefined ? 'httpkit' : options.serverHeader;
   if (serverHeader !== null && !/^[\x20-\x7e]*$/.test(serverHeader)) throw new RangeError('runServer: serverHeader must be visible ASCII');
@@ -152,11 +169,13 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     warnLogger: options.warnLogger ?? defaultWarnLogger,
   });
   ctx.websocket = options.websocket ?? null;
+  if (options.trustedProxies !== undefined) ctx.trustedProxies = new TrustedProxies(options.trustedProxies);
   const onSocket = (socket: Socket): void => {
     if (ctx.stopping) {
       socket.destroy();
       return;
     }
+    if (proxyMode !== 'disable' && tls) carryProxyHeader(socket, (socket as unknown as { _parent?: object })._parent);
     new Connection(socket, ctx);
   };
   let net: NetServer;
@@ -172,6 +191,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   } else {
     net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
+  if (proxyMode !== 'disable') net = proxyProtocolServer(ctx, proxyMode, onSocket, tls ? net : null);
   if (options.maxConnections !== undefined) net.maxConnections = options.maxConnections;
   return new Promise<Server>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -184,7 +204,9 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       const address = typeof addr === 'object' && addr !== null ? addr.address : ip;
       ctx.port = port;
       ctx.wheel.start();
-      resolve(new Server(net, ctx, port, address));
+      const server = new Server(net, ctx, port, address);
+      if (options.workers !== undefined && options.workers !== 1) void import('./cluster.ts').then((c) => c.serveAsWorker(server));
+      resolve(server);
     });
   });
 }

@@ -1,8 +1,10 @@
 // A long-polling chat room: each browser holds one poll open until a message arrives,
 // then every waiting poll is answered at once. Mount it under a prefix:
 //   const chat = createChat('/polling');  handler = (req) => chat(req) ?? other(req)
+// Posts go through a pub/sub (in-process by default); give it a ClusterPubSub or a
+// Redis one and every process serving the room sees every message.
 import { readFileSync } from 'node:fs';
-import { asChannel, type Channel, type Request, type Response } from '../../lib/index.ts';
+import { asChannel, LocalPubSub, type Channel, type PubSub, type Request, type Response } from '../../lib/index.ts';
 
 interface Message {
   id: number;
@@ -21,18 +23,46 @@ const json = (value: unknown, status = 200): Response => ({
   body: JSON.stringify(value),
 });
 
+export interface ChatOptions {
+  /** Where posts are broadcast; every process subscribed to it shows them. Default: a new LocalPubSub. */
+  pubsub?: PubSub;
+}
+
 /** The chat's handler: answers requests under `prefix`, returns null for anything else. */
-export function createChat(prefix = '/polling'): (req: Request) => Response | Channel | null {
+export function createChat(prefix = '/polling', options: ChatOptions = {}): (req: Request) => Response | Channel | null {
   const messages: Message[] = [];
   const waiting = new Set<Channel>();
   let nextId = 1;
+  const pubsub = options.pubsub ?? new LocalPubSub();
+  let delivered: Message | null = null;
+  // Ids are given on arrival: processes that see the same messages in the same order
+  // (one pub/sub) give the same ids, so a poll may reach any of them.
+  pubsub.subscribe('chat:' + prefix, (raw) => {
+    let v: { at?: unknown; name?: unknown; text?: unknown };
+    try {
+      v = JSON.parse(raw) as typeof v;
+    } catch {
+      return;
+    }
+    delivered = arrive(String(v.name ?? ''), String(v.text ?? ''), Number(v.at) || Date.now());
+  });
 
   function since(id: number): Message[] {
     return messages.filter((m) => m.id > id);
   }
 
-  function post(name: string, text: string): Message {
-    const m: Message = { id: nextId++, at: Date.now(), name: name.slice(0, 40) || 'anonymous', text: text.slice(0, 500) };
+  /** Publish a post; the message as stored here when the pub/sub delivers at once, else as sent. */
+  function post(name: string, text: string): Omit<Message, 'id'> & { id?: number } {
+    const sent = { at: Date.now(), name: name.slice(0, 40) || 'anonymous', text: text.slice(0, 500) };
+    delivered = null;
+    pubsub.publish('chat:' + prefix, JSON.stringify(sent));
+    const m = delivered as Message | null;
+    delivered = null;
+    return m ?? sent;
+  }
+
+  function arrive(name: string, text: string, at: number): Message {
+    const m: Message = { id: nextId++, at, name: name.slice(0, 40) || 'anonymous', text: text.slice(0, 500) };
     messages.push(m);
     if (messages.length > HISTORY) messages.shift();
     // Answer every waiting poll with the new message.

@@ -1,9 +1,11 @@
 // A WebSocket chat room: every browser keeps one WebSocket open; each message is sent
 // to all of them. Mount it under a prefix:
 //   const chat = createWsChat('/ws-chat');  handler = (req) => chat(req) ?? other(req)
-// The page is at `<prefix>/`, the socket at `<prefix>/socket`.
+// The page is at `<prefix>/`, the socket at `<prefix>/socket`. Messages go through a
+// pub/sub (in-process by default); give it a ClusterPubSub or a Redis one and the
+// room spans every process subscribed to it. Presence stays per process.
 import { readFileSync } from 'node:fs';
-import { asChannel, type Channel, type Request, type Response, type WebSocketChannel } from '../../lib/index.ts';
+import { asChannel, LocalPubSub, type Channel, type PubSub, type Request, type Response, type WebSocketChannel } from '../../lib/index.ts';
 
 interface ChatMessage {
   type: 'message';
@@ -17,10 +19,21 @@ const HISTORY = 50;
 const MAX_BUFFERED = 1024 * 1024;
 const page = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
 
+export interface WsChatOptions {
+  /** Where messages are broadcast; every process subscribed to it relays them to its sockets. Default: a new LocalPubSub. */
+  pubsub?: PubSub;
+}
+
 /** The chat's handler: answers requests under `prefix`, returns null for anything else. */
-export function createWsChat(prefix = '/ws-chat'): (req: Request) => Response | Channel | null {
+export function createWsChat(prefix = '/ws-chat', options: WsChatOptions = {}): (req: Request) => Response | Channel | null {
   const room = new Set<WebSocketChannel>();
   const history: string[] = [];
+  const pubsub = options.pubsub ?? new LocalPubSub();
+  pubsub.subscribe('ws-chat:' + prefix, (json) => {
+    history.push(json);
+    if (history.length > HISTORY) history.shift();
+    broadcast(json);
+  });
 
   function broadcast(json: string): void {
     for (const ch of room) {
@@ -65,10 +78,7 @@ export function createWsChat(prefix = '/ws-chat'): (req: Request) => Response | 
         }
         if (text.trim() === '') return;
         const m: ChatMessage = { type: 'message', at: Date.now(), name: name || 'anonymous', text };
-        const json = JSON.stringify(m);
-        history.push(json);
-        if (history.length > HISTORY) history.shift();
-        broadcast(json);
+        pubsub.publish('ws-chat:' + prefix, JSON.stringify(m));
       },
       onClose(ch) {
         if (room.delete(ch as WebSocketChannel)) presence('someone left');
