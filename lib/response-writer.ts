@@ -172,7 +172,7 @@ export async function pumpBody(
 /** Bytes written, -1 when the socket is gone, -2 when the body broke its length. */
 async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, length: number, sent: number): Promise<number> {
   if (socket.destroyed) return -1;
-  let buf = toBuffer(chunk);
+  const buf = toBuffer(chunk);
   if (buf.length === 0) return 0;
   if (length >= 0 && sent + buf.length > length) return -2;
   if (chunked) {
