@@ -54,8 +54,14 @@ test('the tarball holds compiled JS, declarations, README and LICENSE: no source
     assert.ok(shipped.includes(`dist/${dir}/index.js`), `dist/${dir}/index.js shipped`);
     assert.ok(shipped.includes(`dist/${dir}/index.d.ts`), `dist/${dir}/index.d.ts shipped`);
   }
-  // Every JS module has its declarations.
-  for (const f of shipped.filter((f) => f.endsWith('.js'))) assert.ok(shipped.includes(f.replace(/\.js$/, '.d.ts')), `${f} has a .d.ts`);
+  // Declarations ship only where the entry points reach, and every one they reach ships.
+  for (const f of shipped.filter((f) => f.endsWith('.d.ts'))) {
+    assert.ok(shipped.includes(f.replace(/\.d\.ts$/, '.js')), `${f} has its .js`);
+    for (const m of readFileSync(join(pkg.installed, f), 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = relative(pkg.installed, join(pkg.installed, dirname(f), m[1]!)).replace(/\.(?:ts|js)$/, '.d.ts');
+      assert.ok(shipped.includes(target), `${f} imports ${m[1]}, shipped as ${target}`);
+    }
+  }
   const manifest = JSON.parse(readFileSync(join(pkg.installed, 'package.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(Object.keys((manifest.dependencies as object | undefined) ?? {}).length, 0);
   assert.deepEqual(manifest.engines, { node: '>=20' });
