@@ -77,8 +77,12 @@ function prepend(socket: Socket, first: Buffer): Duplex {
 }
 
 /** Under TLS: make the TLS socket report the client address its TCP socket got from the PROXY header. */
-export function carryProxyHeader(tlsSocket: Socket, raw: object | undefined): void {
-  if (raw === undefined) return;
+export function carryProxyHeader(tlsSocket: Socket): void {
+  // Node links a TLS socket to what it wraps: the TCP socket, or for a JS stream
+  // (the prepending duplex) through the handle's wrapper.
+  const t = tlsSocket as unknown as { _parent?: object | null; _handle?: { _parentWrap?: { stream?: object } } | null };
+  const raw = t._parent ?? t._handle?._parentWrap?.stream;
+  if (raw === undefined || raw === null) return;
   const h = proxyHeaderOf(raw);
   if (h !== undefined && !h.local) return applyProxyHeader(tlsSocket, h);
   if (raw instanceof Duplex && !('_handle' in raw)) {

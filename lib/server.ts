@@ -175,7 +175,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       socket.destroy();
       return;
     }
-    if (proxyMode !== 'disable' && tls) carryProxyHeader(socket, (socket as unknown as { _parent?: object })._parent);
+    if (proxyMode !== 'disable' && tls) carryProxyHeader(socket);
     new Connection(socket, ctx);
   };
   let net: NetServer;
