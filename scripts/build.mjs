@@ -1,7 +1,14 @@
-// npm run build: tsc to dist/ (ESM .js + .d.ts), then each .js file minified on its own
-// (no bundling: the module graph stays one file per source file) with its source map
-// chained back to the .ts source. The maps stay in dist/ and are not packed (size budget),
-// nor are the .d.ts files that no entry point's declarations reach.
+// npm run build: dist/ for the package.
+// - tsc type-checks the four layers and writes the .d.ts files (only those the entry
+//   points' declarations reach are kept).
+// - The JavaScript: one ESM file per entry point (dist/<layer>/index.js) plus shared
+//   chunks (dist/chunks/), minified, written by esbuild (it comes with tsx). A module
+//   shared by two entry points lives in one chunk, so `httpkit` and `httpkit/parser`
+//   hand out the same classes. Loading a handful of files instead of one per source
+//   file is what keeps start-up time and RSS near node:http's, and the tarball small.
+//   Source maps (to the .ts sources) stay in dist/ and are not packed.
+// `node scripts/build.mjs --per-file` writes one minified .js per source file instead
+// (the module graph as in the sources), for comparison: `npm run bench -- package` figures.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,18 +17,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-
-rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const perFile = process.argv.includes('--per-file');
+const ENTRY_POINTS = ['lib', 'parser', 'websocket', 'client'];
 
 // esbuild comes with tsx (a dev dependency); resolve it from there.
 const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
-const { transformSync } = fromTsx('esbuild');
+const esbuild = fromTsx('esbuild');
 
-const ENTRY_POINTS = ['lib', 'parser', 'websocket', 'client'];
+rmSync(dist, { recursive: true, force: true });
+const tscArgs = ['-p', join(root, 'tsconfig.build.json')];
+if (!perFile) tscArgs.push('--emitDeclarationOnly');
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), ...tscArgs], { cwd: root, stdio: 'inherit' });
 
 function* filesEnding(dir, suffix) {
   for (const name of readdirSync(dir)) {
@@ -43,16 +49,35 @@ const visit = (file) => {
 for (const entry of ENTRY_POINTS) visit(join(dist, entry, 'index.d.ts'));
 for (const file of filesEnding(dist, '.d.ts')) if (!reachable.has(file)) rmSync(file);
 
-for (const file of filesEnding(dist, '.js')) {
-  // tsc wrote an inline source map; esbuild reads it and composes its own on top.
-  const out = transformSync(readFileSync(file, 'utf8'), {
+if (perFile) {
+  for (const file of filesEnding(dist, '.js')) {
+    // tsc wrote an inline source map; esbuild reads it and composes its own on top.
+    const out = esbuild.transformSync(readFileSync(file, 'utf8'), {
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      legalComments: 'none',
+      sourcemap: 'external',
+      sourcefile: basename(file),
+    });
+    writeFileSync(file, out.code);
+    writeFileSync(`${file}.map`, out.map);
+  }
+} else {
+  esbuild.buildSync({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(ENTRY_POINTS.map((e) => [`${e}/index`, join(root, e, 'index.ts')])),
+    outdir: dist,
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
+    platform: 'node',
     target: 'node20',
+    packages: 'external',
     minify: true,
     legalComments: 'none',
     sourcemap: 'external',
-    sourcefile: basename(file),
+    logLevel: 'warning',
   });
-  writeFileSync(file, out.code);
-  writeFileSync(`${file}.map`, out.map);
 }

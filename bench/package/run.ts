@@ -1,6 +1,6 @@
-// npm run bench -- package [runs]
+// npm run bench -- package [runs] [--per-file]
 // Size, cold start and import cost of the packed package, each against its peer in the same run:
-// - tarball size vs the 80 KB budget; each layer's compiled JS vs ws / undici;
+// - tarball size vs the 80 KB budget; the compiled JS each entry point loads vs its peer's;
 // - cold start of the hello-world server (process start to first answered request, RSS then)
 //   on the installed package vs the same app on node:http, runs alternating, medians;
 // - importing httpkit/client alone vs undici (time, RSS added), runs alternating, medians.
@@ -8,11 +8,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildPackInstall, repoRoot } from '../../spec/package/pack-helpers.ts';
 
-const RUNS = Number(process.argv[2] ?? 25);
+const args = process.argv.slice(2);
+const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 25);
+// --per-file: the package built with one module per source file (scripts/build.mjs --per-file).
+const buildArgs = args.includes('--per-file') ? ['--per-file'] : [];
 const TARBALL_BUDGET = 80_000;
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
@@ -47,10 +50,17 @@ function jsFiles(dir: string): string[] {
   return out;
 }
 
-function jsSize(dir: string): { raw: number; gz: number; files: number } {
-  const files = jsFiles(dir);
+function sizeOf(files: string[]): { raw: number; gz: number; files: number } {
   const all = Buffer.concat(files.map((f) => readFileSync(f)));
   return { raw: all.length, gz: gzipSync(all, { level: 9 }).length, files: files.length };
+}
+
+/** The JS files importing `entry` loads at once: it and its static relative imports (not import()). */
+function loadedBy(entry: string, seen = new Set<string>()): string[] {
+  if (seen.has(entry)) return [];
+  seen.add(entry);
+  for (const m of readFileSync(entry, 'utf8').matchAll(/\b(?:from|import)\s*["'](\.{1,2}\/[^"']+)["']/g)) loadedBy(join(dirname(entry), m[1]!), seen);
+  return [...seen];
 }
 
 function rssOf(pid: number): number {
@@ -102,25 +112,27 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const rows: string[][] = [['measure', 'httpkit', 'peer', 'peer value', 'ratio', 'target', 'ok']];
 const row = (m: string, v: string, peer: string, pv: string, r: string, target: string, ok: boolean) => rows.push([m, v, peer, pv, r, target, ok ? 'yes' : 'NO']);
 
-console.log(`package bench: building and packing (${RUNS} runs per cold-start/import measure${hasTaskset ? ', measured process pinned to core 1' : ''})`);
-const pkg = buildPackInstall('httpkit-bench-');
+console.log(`package bench: building${buildArgs.length ? ' (' + buildArgs.join(' ') + ')' : ''} and packing (${RUNS} runs per cold-start/import measure${hasTaskset ? ', measured process pinned to core 1' : ''})`);
+const pkg = buildPackInstall('httpkit-bench-', buildArgs);
 try {
   const tarball = statSync(pkg.tarball).size;
   row('packed tarball', kb(tarball), 'budget', kb(TARBALL_BUDGET), ratio(tarball, TARBALL_BUDGET), '<= 1.00x', tarball <= TARBALL_BUDGET);
 
   const dist = join(pkg.installed, 'dist');
   const benchModules = join(repoRoot, 'bench', 'node_modules');
-  const peers: Record<string, [string, string]> = {
-    parser: ['http-parser-js', join(benchModules, 'http-parser-js')],
-    websocket: ['ws', join(benchModules, 'ws', 'lib')],
-    client: ['undici', join(benchModules, 'undici')],
-    lib: ['', ''],
+  // Peers: all of their JS (ws and undici load nearly all of it from their index).
+  const peers: Record<string, [string, string[]]> = {
+    parser: ['http-parser-js', jsFiles(join(benchModules, 'http-parser-js'))],
+    websocket: ['ws', jsFiles(join(benchModules, 'ws'))],
+    client: ['undici', jsFiles(join(benchModules, 'undici'))],
+    '': ['', []],
   };
-  for (const layer of ['parser', 'websocket', 'client', 'lib']) {
-    const s = jsSize(join(dist, layer));
-    const [peerName, peerDir] = peers[layer]!;
-    const p = peerName ? jsSize(peerDir) : null;
-    row(`${layer}/ JS (gzip)`, `${kb(s.raw)} (${kb(s.gz)}) ${s.files} files`, peerName || '-', p ? `${kb(p.raw)} (${kb(p.gz)})` : '-', p ? ratio(s.gz, p.gz) : '-', '(info)', true);
+  for (const layer of ['parser', 'websocket', 'client', '']) {
+    const name = layer ? `httpkit/${layer}` : 'httpkit';
+    const s = sizeOf(loadedBy(join(dist, layer || 'lib', 'index.js')));
+    const [peerName, peerFiles] = peers[layer]!;
+    const p = peerName ? sizeOf(peerFiles) : null;
+    row(`${name} JS loaded (gzip)`, `${kb(s.raw)} (${kb(s.gz)}) ${s.files} files`, peerName || '-', p ? `${kb(p.raw)} (${kb(p.gz)})` : '-', p ? ratio(s.gz, p.gz) : '-', '(info)', true);
   }
 
   writeFileSync(join(pkg.project, 'hello-httpkit.mjs'), HELLO_HTTPKIT);

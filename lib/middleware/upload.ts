@@ -1,7 +1,6 @@
 // An uploaded file part: held in memory (a view into the request body) when small,
 // spilled to a private temp file above the threshold.
-import { createReadStream } from 'node:fs';
-import { fsPromises } from '../builtins.ts';
+import { fs, fsPromises } from '../builtins.ts';
 import { Readable } from 'node:stream';
 
 export class UploadedFile {
@@ -32,7 +31,7 @@ export class UploadedFile {
 
   /** A stream of the content. */
   stream(): Readable {
-    return this.buffer !== null ? Readable.from([this.buffer]) : createReadStream(this.tempFile!);
+    return this.buffer !== null ? Readable.from([this.buffer]) : fs().createReadStream(this.tempFile!);
   }
 
   toJSON(): object {

@@ -20,9 +20,9 @@ export interface InstalledPackage {
   installed: string;
 }
 
-/** `npm run build` then `npm pack` into a new temporary folder. Returns the tarball path. */
-export function buildAndPack(dir: string): string {
-  execFileSync(npm, ['run', 'build'], quietNpm);
+/** `npm run build [-- buildArgs]` then `npm pack` into `dir`. Returns the tarball path. */
+export function buildAndPack(dir: string, buildArgs: string[] = []): string {
+  execFileSync(npm, ['run', 'build', ...(buildArgs.length ? ['--', ...buildArgs] : [])], quietNpm);
   execFileSync(npm, ['pack', '--pack-destination', dir], quietNpm);
   const tgz = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
   if (tgz.length !== 1) throw new Error(`npm pack wrote ${tgz.length} tarballs in ${dir}`);
@@ -30,9 +30,9 @@ export function buildAndPack(dir: string): string {
 }
 
 /** Builds, packs and installs into a fresh project under a new temporary folder. */
-export function buildPackInstall(prefix = 'httpkit-pack-'): InstalledPackage {
+export function buildPackInstall(prefix = 'httpkit-pack-', buildArgs: string[] = []): InstalledPackage {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const tarball = buildAndPack(dir);
+  const tarball = buildAndPack(dir, buildArgs);
   const project = join(dir, 'app');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }, null, 2));
