@@ -85,6 +85,15 @@ export class Connection implements Timed {
   get closed(): boolean { return (this.flags & F_CLOSED) !== 0; }
   set closed(v: boolean) { this.flags = v ? this.flags | F_CLOSED : this.flags & ~F_CLOSED; }
 
+  /** Client address, read once (node caches it on the socket anyway). */
+  private remote: string | null = null;
+
+  remoteAddr(): string {
+    let r = this.remote;
+    if (r === null) r = this.remote = this.socket.remoteAddress ?? '';
+    return r;
+  }
+
   // Timer wheel links.
   timerPrev: Timed | null = null;
   timerNext: Timed | null = null;
@@ -300,7 +309,7 @@ export class Connection implements Timed {
       ctx.scheme,
       targetScratch.authority !== null ? hostName(targetScratch.authority) : host === undefined ? (this.socket.localAddress ?? ctx.localName) : hostName(host),
       ctx.port,
-      this.socket.remoteAddress ?? '',
+      this.remoteAddr(),
       performance.now(),
       upgradeHeader !== undefined && upgradeHeader.toLowerCase().includes('websocket'),
       ex,

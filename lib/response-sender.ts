@@ -113,11 +113,30 @@ export function writeResponseReplaced(conn: Connection, ex: Exchange, res: Respo
 }
 
 export function commonLines(conn: Connection, hasDate: boolean, hasServer: boolean, close: boolean, http10: boolean): string {
-  let s = hasDate ? '' : 'Date: ' + httpDate() + '\r\n';
-  if (!hasServer) s += conn.ctx.serverLine;
+  let s: string;
+  if (!hasDate && !hasServer) s = dateServerLines(conn.ctx.serverLine);
+  else {
+    s = hasDate ? '' : 'Date: ' + httpDate() + '\r\n';
+    if (!hasServer) s += conn.ctx.serverLine;
+  }
   if (close) s += 'Connection: close\r\n';
   else if (http10) s += 'Connection: keep-alive\r\n';
   return s;
+}
+
+// `Date: ...\r\nServer: ...\r\n`, rebuilt when the second (or the server line) changes.
+let cachedDate = '';
+let cachedServerLine = '';
+let cachedLines = '';
+
+function dateServerLines(serverLine: string): string {
+  const date = httpDate();
+  if (date !== cachedDate || serverLine !== cachedServerLine) {
+    cachedDate = date;
+    cachedServerLine = serverLine;
+    cachedLines = 'Date: ' + date + '\r\n' + serverLine;
+  }
+  return cachedLines;
 }
 
 export function writeBuffer(conn: Connection, buf: Uint8Array): void {
