@@ -63,7 +63,7 @@ export class ClusterServer extends Server {
       const again = (): void => {
         if (this.#state !== 'running') return;
         this.#restarts++;
-        this.adopt(forkWorker(this.port));
+        this.adopt(cluster.fork());
       };
       if (this.#backoff === 0) again();
       else setTimeout(again, this.#backoff).unref();
@@ -114,10 +114,6 @@ function placeholderContext(): ServerContext {
   });
 }
 
-function forkWorker(port: number): Worker {
-  return cluster.fork({ HTTPKIT_WORKER_PORT: String(port) });
-}
-
 /**
  * In the primary: fork `options.workers` workers running this same program, wait
  * until all listen, and return their handle. In a worker: null (it serves itself).
@@ -127,21 +123,20 @@ export async function runWorkers(options: ServerOptions): Promise<ClusterServer 
   const n = options.workers!;
   if (!Number.isInteger(n) || n < 1) throw new RangeError('runServer: workers must be a positive integer');
   relayPubSub();
-  // The first worker picks the port (port 0 = any free one); the others get the same.
-  const first = cluster.fork({ HTTPKIT_WORKER_PORT: String(options.port ?? 0) });
-  const addr = await listening(first);
-  const server = new ClusterServer(n, addr.port, addr.address);
-  server.adopt(first);
-  const rest: Worker[] = [];
-  for (let i = 1; i < n; i++) rest.push(forkWorker(addr.port));
+  // The primary owns the listening socket and shares it by the workers' listen
+  // arguments: all workers (replacements too) listen with the same ones, so with
+  // port 0 they share the one free port the first listen picked.
+  const workers: Worker[] = [];
+  for (let i = 0; i < n; i++) workers.push(cluster.fork());
+  let addr: { port: number; address: string };
   try {
-    await Promise.all(rest.map(listening));
+    [addr] = await Promise.all(workers.map(listening)) as [{ port: number; address: string }];
   } catch (err) {
-    for (const w of rest) server.adopt(w);
-    await server.stop();
+    for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
     throw err;
   }
-  for (const w of rest) server.adopt(w);
+  const server = new ClusterServer(n, addr.port, addr.address);
+  for (const w of workers) server.adopt(w);
   return server;
 }
 

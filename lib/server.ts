@@ -148,7 +148,6 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     const { runWorkers } = await import('./cluster.ts');
     const primary = await runWorkers(options);
     if (primary !== null) return primary;
-    options = { ...options, port: Number(process.env.HTTPKIT_WORKER_PORT ?? options.port ?? 0) };
   }
   const proxyMode = options.proxyProtocol ?? 'disable';
   if (proxyMode !== 'disable' && proxyMode !== 'enable' && proxyMode !== 'optional') throw new RangeError("runServer: proxyProtocol must be 'disable', 'enable' or 'optional'");
