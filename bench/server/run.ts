@@ -3,7 +3,7 @@
 // then pipelined at depth 16. Prints req/s and the ratios.
 //   npm run bench -- server            (DURATION=5 seconds per run, ROUNDS=3, CONNECTIONS=50)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +106,30 @@ http {
   return null;
 }
 
-function wrk(port: number, seconds: number, script?: string): Promise<number> {
+/** CPU time (user + system, in clock ticks of 10 ms) the process has used, from /proc. */
+function cpuTicks(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+interface Run {
+  rps: number;
+  /** Server CPU per request in microseconds: robust to other load on a shared machine. */
+  cpuUs: number;
+}
+
+async function measure(t: Target, seconds: number, script?: string): Promise<Run> {
+  const before = cpuTicks(t.proc.pid);
+  const { rps, requests } = await wrk(t.port, seconds, script);
+  const ticks = cpuTicks(t.proc.pid) - before;
+  return { rps, cpuUs: (ticks * 10_000) / requests };
+}
+
+function wrk(port: number, seconds: number, script?: string): Promise<{ rps: number; requests: number }> {
   const args = ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   if (script) args.push('-s', script);
   args.push(`http://127.0.0.1:${port}/`);
@@ -119,7 +142,8 @@ function wrk(port: number, seconds: number, script?: string): Promise<number> {
       const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
       const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: ([^\n]+)/.exec(out);
       if (errors) console.error(`  wrk reported: ${errors[0]}`);
-      if (m) resolve(Number(m[1]));
+      const n = /(\d+) requests in/.exec(out);
+      if (m && n) resolve({ rps: Number(m[1]), requests: Number(n[1]) });
       else reject(new Error('wrk output without Requests/sec:\n' + out));
     });
   });
@@ -127,7 +151,7 @@ function wrk(port: number, seconds: number, script?: string): Promise<number> {
 
 const pipeline = join(here, 'pipeline.lua');
 const rounds = Number(process.env.ROUNDS ?? 3);
-const results: Record<string, { keepAlive: number; pipelined: number }> = {};
+const results: Record<string, { keepAlive: number; pipelined: number; cpuKeepAlive: number; cpuPipelined: number }> = {};
 console.log(`bench/server: wrk -t1 -c${connections} -d${duration}s, hello world; server on cpu ${SERVER_CPU}, wrk on cpu ${LOAD_CPU}${pin ? '' : ' (taskset missing: not pinned)'}`);
 console.log(`${rounds} interleaved rounds, best of each kept (the machine is shared: the best run is the least disturbed)`);
 // All servers start at once (idle ones cost nothing) and take turns, so a burst of
@@ -140,13 +164,17 @@ try {
   for (const t of targets) {
     await wrk(t.port, 1); // warm-up (JIT, connection setup)
     await wrk(t.port, 1, pipeline);
-    results[t.name] = { keepAlive: 0, pipelined: 0 };
+    results[t.name] = { keepAlive: 0, pipelined: 0, cpuKeepAlive: Infinity, cpuPipelined: Infinity };
   }
   for (let r = 0; r < rounds; r++) {
     for (const t of targets) {
       const res = results[t.name]!;
-      res.keepAlive = Math.max(res.keepAlive, await wrk(t.port, duration));
-      res.pipelined = Math.max(res.pipelined, await wrk(t.port, duration, pipeline));
+      const k = await measure(t, duration);
+      const p = await measure(t, duration, pipeline);
+      res.keepAlive = Math.max(res.keepAlive, k.rps);
+      res.pipelined = Math.max(res.pipelined, p.rps);
+      res.cpuKeepAlive = Math.min(res.cpuKeepAlive, k.cpuUs);
+      res.cpuPipelined = Math.min(res.cpuPipelined, p.cpuUs);
     }
   }
 } finally {
@@ -156,12 +184,13 @@ try {
   }
 }
 for (const [name, r] of Object.entries(results)) {
-  console.log(`${name.padEnd(8)} keep-alive ${Math.round(r.keepAlive).toLocaleString('en').padStart(10)} req/s   pipelined x16 ${Math.round(r.pipelined).toLocaleString('en').padStart(11)} req/s`);
+  console.log(`${name.padEnd(8)} keep-alive ${Math.round(r.keepAlive).toLocaleString('en').padStart(10)} req/s (${r.cpuKeepAlive.toFixed(2)} us CPU/req)   pipelined x16 ${Math.round(r.pipelined).toLocaleString('en').padStart(11)} req/s (${r.cpuPipelined.toFixed(2)} us CPU/req)`);
 }
 const h = results.httpkit!;
 const n = results.node!;
 console.log('');
 console.log(`httpkit / node:http   keep-alive ${(h.keepAlive / n.keepAlive).toFixed(2)}x   pipelined x16 ${(h.pipelined / n.pipelined).toFixed(2)}x   (targets: >= 1.5x, >= 4x)`);
+console.log(`  by server CPU per request (node / httpkit; steadier on a shared machine): keep-alive ${(n.cpuKeepAlive / h.cpuKeepAlive).toFixed(2)}x   pipelined x16 ${(n.cpuPipelined / h.cpuPipelined).toFixed(2)}x`);
 if (results.nginx) {
   const x = results.nginx;
   console.log(`httpkit / nginx       keep-alive ${(h.keepAlive / x.keepAlive).toFixed(2)}x   pipelined x16 ${(h.pipelined / x.pipelined).toFixed(2)}x`);
