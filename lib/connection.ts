@@ -2,7 +2,7 @@
 // responses back in request order. All per-connection state lives in one monomorphic
 // object; an idle keep-alive connection holds no parser and no buffer.
 import type { Socket } from 'node:net';
-import { debuglog } from 'node:util';
+import { util } from './builtins.ts';
 import type { RequestHead } from '../parser/types.ts';
 import type { Request, Response } from './types.ts';
 import type { ServerContext } from './context.ts';
@@ -17,7 +17,7 @@ import { RingRequest, kExchange, buildHeaders, splitTarget, hostName, isValidHos
 export { Exchange, kRespond, errorResponse, type Abortable, type CloseStatus } from './exchange.ts';
 export { ParserSlot } from './parser-slot.ts';
 
-const debug = debuglog('httpkit');
+const debug = util.debuglog('httpkit');
 
 /** Handler results waiting in one connection's queue before reading pauses. */
 const MAX_QUEUED = 32;

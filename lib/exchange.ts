@@ -1,6 +1,6 @@
 // One request/response pair on a connection, and the small contract the channel API
 // and the WebSocket integration use to answer through it.
-import { inspect } from 'node:util';
+import { util } from './builtins.ts';
 import type { Response } from './types.ts';
 import type { Connection } from './connection.ts';
 import type { RingRequest } from './request-map.ts';
@@ -58,7 +58,7 @@ export class Exchange {
   }
 
   /** Keep console.log(req) readable. */
-  [inspect.custom](): string {
+  [util.inspect.custom](): string {
     return '[httpkit exchange]';
   }
 }

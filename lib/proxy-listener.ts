@@ -3,11 +3,11 @@
 // then does its handshake over the rest of the bytes).
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { debuglog } from 'node:util';
+import { util } from './builtins.ts';
 import type { ServerContext } from './context.ts';
 import { readProxyHeader, proxyHeaderOf, applyProxyHeader, kProxyHeader } from './proxy-protocol.ts';
 
-const debug = debuglog('httpkit');
+const debug = util.debuglog('httpkit');
 
 /**
  * A net server in front of `onSocket` (plain HTTP) or `tlsServer` (HTTPS): each

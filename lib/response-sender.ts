@@ -1,7 +1,6 @@
 // Puts one response on a connection's wire: the head and a fixed body join the
 // connection's write batch; files and streams are pumped with backpressure.
-import { fsPromises } from './builtins.ts';
-import { debuglog } from 'node:util';
+import { fsPromises, util } from './builtins.ts';
 import type { Response, FileBody } from './types.ts';
 import type { Connection } from './connection.ts';
 import { errorResponse, READY, WRITING, type Exchange } from './exchange.ts';
@@ -9,7 +8,7 @@ import { httpDate } from './date.ts';
 import { isBodyless, statusLine } from './status.ts';
 import { userHeaderLines, isFileBody, isIterableBody, pumpBody, PUMP_OK, PUMP_GONE } from './response-writer.ts';
 
-const debug = debuglog('httpkit');
+const debug = util.debuglog('httpkit');
 const NO_CHUNKS: readonly Buffer[] = Object.freeze([]);
 
 /** Release a body that will not be written: destroy a stream, finish an iterator. */

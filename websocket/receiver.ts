@@ -3,7 +3,7 @@
 // Events go to a handler object (no per-frame closures).
 import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD, unmaskInPlace } from './frame.ts';
 import { utf8Continue, UTF8_ACCEPT, UTF8_REJECT } from './utf8.ts';
-import { isUtf8 } from 'node:buffer';
+import { isUtf8 } from './builtins.ts';
 import { isValidCloseCode, CloseCode } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
 import { InflateLimitError, type PerMessageDeflate } from './deflate.ts';

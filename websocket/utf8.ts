@@ -2,7 +2,7 @@
 // after each byte says exactly which bytes may come next, so a sequence that can no
 // longer become valid (overlong, surrogate, > U+10FFFF, bad continuation) fails on the
 // byte that makes it impossible, even in the middle of a fragmented message.
-import { isUtf8 } from 'node:buffer';
+import { isUtf8 } from './builtins.ts';
 
 /** Validator state: 0 = at a character boundary, -1 = invalid, other values = inside a sequence. */
 export type Utf8State = number;

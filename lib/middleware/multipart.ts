@@ -1,6 +1,5 @@
 // multipart/form-data uploads: req.multipartParams (fields as strings, files as
 // UploadedFile), with limits, temp-file spilling and cleanup after the response.
-import { TextDecoder } from 'node:util';
 import { crypto, fsPromises, os } from '../builtins.ts';
 import { join } from 'node:path';
 import type { Handler, Request } from '../types.ts';

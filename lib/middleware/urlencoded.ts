@@ -1,7 +1,9 @@
 // application/x-www-form-urlencoded decoding (query strings and form bodies):
 // `+` is a space, `%XX` a byte, bytes decoded with the given charset. Malformed
 // escapes are kept literally rather than throwing.
-import { TextDecoder } from 'node:util';
+
+// The global TextDecoder (not node:util's: its ESM facade costs start-up memory).
+type TextDecoder = InstanceType<typeof globalThis.TextDecoder>;
 
 /** Params map: a repeated key collects its values in an array, in order. */
 export type ParamMap = Record<string, string | string[]>;
