@@ -7,7 +7,7 @@
 //   hand out the same classes. Loading a handful of files instead of one per source
 //   file is what keeps start-up time and RSS near node:http's, and the tarball small.
 //   Source maps (to the .ts sources) stay in dist/ and are not packed.
-// `node scripts/build.mjs --per-file` writes one minified .js per source file instead
+// `npm run build -- --per-file` writes one minified .js per source file instead
 // (the module graph as in the sources), for comparison: `npm run bench -- package` figures.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -16,8 +16,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
-const perFile = process.argv.includes('--per-file');
+const argv = process.argv.slice(2);
+const perFile = argv.includes('--per-file');
+// --out <dir>: build there instead of dist/ (the package tests and bench build into a
+// temporary folder, so runs at the same time do not clobber each other's dist/).
+const outIndex = argv.indexOf('--out');
+const dist = outIndex >= 0 && argv[outIndex + 1] ? resolve(argv[outIndex + 1]) : join(root, 'dist');
 const ENTRY_POINTS = ['lib', 'parser', 'websocket', 'client'];
 
 // esbuild comes with tsx (a dev dependency); resolve it from there.
@@ -25,7 +29,7 @@ const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve(
 const esbuild = fromTsx('esbuild');
 
 rmSync(dist, { recursive: true, force: true });
-const tscArgs = ['-p', join(root, 'tsconfig.build.json')];
+const tscArgs = ['-p', join(root, 'tsconfig.build.json'), '--outDir', dist];
 if (!perFile) tscArgs.push('--emitDeclarationOnly');
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), ...tscArgs], { cwd: root, stdio: 'inherit' });
 

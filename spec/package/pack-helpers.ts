@@ -1,7 +1,7 @@
 // Builds the package, packs it and installs the tarball into a fresh temporary project,
 // the way a user gets it: no tsx, no TypeScript, no registry (the package has no dependencies).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +20,18 @@ export interface InstalledPackage {
   installed: string;
 }
 
-/** `npm run build [-- buildArgs]` then `npm pack` into `dir`. Returns the tarball path. */
+/**
+ * `npm run build` into `dir`/stage/dist, then `npm pack` of a staging copy of the package
+ * (package.json, README.md, LICENSE, dist/) into `dir`: the repo's own dist/ is left alone,
+ * so two runs at once do not clobber each other. Returns the tarball path.
+ */
 export function buildAndPack(dir: string, buildArgs: string[] = []): string {
-  execFileSync(npm, ['run', 'build', ...(buildArgs.length ? ['--', ...buildArgs] : [])], quietNpm);
-  execFileSync(npm, ['pack', '--pack-destination', dir], quietNpm);
+  const stage = join(dir, 'stage');
+  mkdirSync(stage, { recursive: true });
+  execFileSync(npm, ['run', 'build', '--', '--out', join(stage, 'dist'), ...buildArgs], quietNpm);
+  for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(repoRoot, f), join(stage, f));
+  // --ignore-scripts: prepack would build a second time.
+  execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { ...quietNpm, cwd: stage });
   const tgz = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
   if (tgz.length !== 1) throw new Error(`npm pack wrote ${tgz.length} tarballs in ${dir}`);
   return join(dir, tgz[0]!);
