@@ -77,13 +77,8 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
   if (scan.close || status === 101) ex.keepAlive = false;
   // Closing after this response: asked for, or the last one owed on a closing connection.
   if ((conn.closing || conn.ctx.stopping) && ex.next === null) ex.keepAlive = false;
-  let head = statusLine(status) + lines;
-  head += commonLines(conn, scan.hasDate, scan.hasServer, !ex.keepAlive, ex.http10);
-  if (!noBody) {
-    if (length >= 0) head += 'Content-Length: ' + length + '\r\n';
-    else if (chunked) head += 'Transfer-Encoding: chunked\r\n';
-  }
-  head += '\r\n';
+  const framing = noBody ? '\r\n' : length >= 0 ? lengthLines(length) : chunked ? 'Transfer-Encoding: chunked\r\n\r\n' : '\r\n';
+  const head = statusLine(status) + lines + commonLines(conn, scan.hasDate, scan.hasServer, !ex.keepAlive, ex.http10) + framing;
   if (stream !== null) {
     conn.out += head;
     conn.flush();
@@ -120,6 +115,17 @@ export function commonLines(conn: Connection, hasDate: boolean, hasServer: boole
   }
   if (close) s += 'Connection: close\r\n';
   else if (http10) s += 'Connection: keep-alive\r\n';
+  return s;
+}
+
+// `Content-Length: N\r\n\r\n` for the small lengths most responses have, built once each.
+const LENGTH_CACHE = 4096;
+const lengthCache: (string | undefined)[] = new Array<string | undefined>(LENGTH_CACHE).fill(undefined);
+
+function lengthLines(n: number): string {
+  if (n >= LENGTH_CACHE) return 'Content-Length: ' + n + '\r\n\r\n';
+  let s = lengthCache[n];
+  if (s === undefined) s = lengthCache[n] = 'Content-Length: ' + n + '\r\n\r\n';
   return s;
 }
 
