@@ -78,22 +78,39 @@ export function charsetOf(contentType: string): string | null {
   return v === '' ? null : v;
 }
 
-// Lower-cased forms of the names browsers and tools send, to skip toLowerCase().
-const lowerCache = new Map<string, string>();
-for (const n of [
-  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Type',
-  'Content-Length', 'Cookie', 'Referer', 'Origin', 'Cache-Control', 'Upgrade', 'Authorization',
-  'Upgrade-Insecure-Requests', 'If-None-Match', 'If-Modified-Since', 'Transfer-Encoding', 'Expect',
-  'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Extensions', 'Sec-WebSocket-Protocol',
-  'Pragma', 'Range', 'X-Forwarded-For', 'X-Requested-With',
-]) {
-  lowerCache.set(n, n.toLowerCase());
-  lowerCache.set(n.toLowerCase(), n.toLowerCase());
-}
+// Lower-cased names browsers and tools send, as constant (internalized) strings: no
+// toLowerCase() allocation, no hashing of the parser's fresh name string, and fast
+// property stores into the header map.
+const COMMON_NAMES = [
+  'host', 'user-agent', 'accept', 'accept-encoding', 'accept-language', 'connection', 'content-type',
+  'content-length', 'cookie', 'referer', 'origin', 'cache-control', 'upgrade', 'authorization',
+  'upgrade-insecure-requests', 'if-none-match', 'if-modified-since', 'transfer-encoding', 'expect',
+  'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol',
+  'pragma', 'range', 'x-forwarded-for', 'x-requested-with', 'sec-fetch-mode', 'sec-fetch-site',
+  'sec-fetch-dest', 'dnt', 'te', 'priority',
+];
+/** Common names by length, for a compare-only lookup. */
+const byLength: string[][] = [];
+for (const n of COMMON_NAMES) (byLength[n.length] ??= []).push(n);
 
 function lower(name: string): string {
-  const hit = lowerCache.get(name);
-  return hit === undefined ? name.toLowerCase() : hit;
+  const candidates = byLength[name.length];
+  if (candidates !== undefined) {
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      if (name === c || equalsLower(name, c)) return c;
+    }
+  }
+  return name.toLowerCase();
+}
+
+/** `name` equals the lower-case `lowerName` ignoring ASCII case (same length assumed). */
+function equalsLower(name: string, lowerName: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lowerName.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
