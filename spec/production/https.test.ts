@@ -61,8 +61,6 @@ test('https: our client verifies the certificate, sends and streams bodies', T, 
   assert.equal(refused.status, undefined);
   assert.ok(refused.error !== undefined, 'an error value');
   assert.match(String(refused.error.message) + refused.error.code, /self[- ]signed|certificate|CERT/i);
-  for (let i = 0; i < 100 && !warnings.includes('TLS handshake failed'); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(warnings.includes('TLS handshake failed'), 'the server logged the refused handshake');
 });
 
 test('https: curl with the CA gets the pages; without it curl refuses the certificate', T, async (t) => {
@@ -83,6 +81,9 @@ test('https: curl with the CA gets the pages; without it curl refuses the certif
   assert.equal((JSON.parse(posted.stdout) as { text: string }).text, 'over TLS');
   const refused = await curl([`${base}/scheme`]);
   assert.equal(refused.code, 60, 'curl: peer certificate cannot be authenticated');
+  // curl's "unknown CA" alert fails the handshake on the server side: a warning, no crash.
+  for (let i = 0; i < 100 && !warnings.includes('TLS handshake failed'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(warnings.includes('TLS handshake failed'), 'the server logged the refused handshake');
 });
 
 test('https: wss:// chat and echo from our WebSocket client (permessage-deflate over TLS)', T, async () => {
