@@ -17,10 +17,10 @@ test('slowloris: a head trickled byte by byte is cut off with 408 at headersTime
       c.write(head[i++]!);
       await sleep(10);
     }
-    await c.waitEnd(2000);
+    await c.waitEnd(4000);
     const elapsed = Date.now() - t0;
     c.close();
-    assert.ok(elapsed >= 150 && elapsed < 1000, `cut off after ${elapsed} ms`);
+    assert.ok(elapsed >= 150 && elapsed < 2500, `cut off after ${elapsed} ms`);
     const [r] = responsesOf(c.received);
     assert.equal(r!.status, 408);
     assert.equal(r!.headers.connection, 'close');
@@ -36,10 +36,10 @@ test('requestTimeout: a body trickled past it gets 408', async () => {
       c.write('x');
       await sleep(15);
     }
-    await c.waitEnd(2000);
+    await c.waitEnd(4000);
     const elapsed = Date.now() - t0;
     c.close();
-    assert.ok(elapsed >= 400 && elapsed < 1500, `cut off after ${elapsed} ms`);
+    assert.ok(elapsed >= 400 && elapsed < 3000, `cut off after ${elapsed} ms`);
     assert.equal(responsesOf(c.received)[0]!.status, 408);
   });
 });
@@ -50,16 +50,16 @@ test('keepAliveTimeout closes an idle connection; a silent new one is closed at 
     c.write(get('/'));
     await c.waitResponses(1);
     const t0 = Date.now();
-    await c.waitEnd(2000);
+    await c.waitEnd(4000);
     const idle = Date.now() - t0;
-    assert.ok(idle >= 250 && idle < 1200, `idle connection closed after ${idle} ms`);
+    assert.ok(idle >= 250 && idle < 2500, `idle connection closed after ${idle} ms`);
     assert.equal(responsesOf(c.received).length, 1, 'no 408 on an idle keep-alive connection');
     c.close();
     const s = await connectRaw(server.port);
     const t1 = Date.now();
-    await s.waitEnd(2000);
+    await s.waitEnd(4000);
     const silent = Date.now() - t1;
-    assert.ok(silent >= 150 && silent < 1000, `silent connection closed after ${silent} ms`);
+    assert.ok(silent >= 150 && silent < 2500, `silent connection closed after ${silent} ms`);
     assert.equal(s.received.length, 0);
     s.close();
   });
@@ -92,16 +92,16 @@ test('stop(): idle connections close at once, in-flight requests finish with Con
     await sleep(20);
     assert.equal(server.connections, 2);
     const t0 = Date.now();
-    const stopped = server.stop({ timeout: 1000 });
+    const stopped = server.stop({ timeout: 5000 });
     assert.equal(server.status, 'stopping');
-    await idle.waitEnd(500);
-    assert.ok(Date.now() - t0 < 100, 'idle connection closed at once');
+    await idle.waitEnd(2000);
+    assert.ok(Date.now() - t0 < 400, 'idle connection closed at once');
     const [r] = await busy.waitResponses(1);
     assert.equal(r!.body.toString(), '/slow');
     assert.equal(r!.headers.connection, 'close');
-    await busy.waitEnd(500);
+    await busy.waitEnd(2000);
     await stopped;
-    assert.ok(Date.now() - t0 < 900, 'stop resolved once the last request finished');
+    assert.ok(Date.now() - t0 < 4000, 'stop resolved once the last request finished, not at its timeout');
     assert.equal(server.status, 'stopped');
     assert.equal(server.connections, 0);
     idle.close();
@@ -121,9 +121,9 @@ test('stop(): a request still running at the timeout is force-closed', async () 
   const t0 = Date.now();
   await server.stop({ timeout: 100 });
   const took = Date.now() - t0;
-  await c.waitClose(500);
+  await c.waitClose(2000);
   c.close();
-  assert.ok(took >= 90 && took < 600, `stop took ${took} ms`);
+  assert.ok(took >= 90 && took < 2000, `stop took ${took} ms`);
   assert.equal(server.status, 'stopped');
 });
 
