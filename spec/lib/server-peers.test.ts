@@ -149,3 +149,27 @@ test('takeOverSocket refuses a plain request', async () => {
     assert.equal(responsesOf(c.received).length, 1);
   });
 });
+
+test('a taken-over socket is told when the server stops, and closed at the stop timeout', async () => {
+  const { runServer } = await import('../../lib/index.ts');
+  let goingAway = 0;
+  const server = await runServer((req) => {
+    const taken = takeOverSocket(req, () => {
+      goingAway++;
+      taken!.socket.write('bye');
+    });
+    taken!.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    taken!.socket.resume();
+    return undefined;
+  }, { ip: '127.0.0.1', port: 0 });
+  const c = await connectRaw(server.port);
+  c.write(get('/ws', 'Upgrade: websocket\r\nConnection: Upgrade\r\n'));
+  await c.waitFor((x) => x.text.includes('101 Switching'));
+  assert.equal(server.connections, 1, 'still counted');
+  await server.stop({ timeout: 100 });
+  assert.equal(goingAway, 1);
+  await c.waitClose(2000);
+  assert.ok(c.text.endsWith('bye'));
+  assert.equal(server.connections, 0);
+  c.close();
+});
