@@ -21,6 +21,8 @@ const debug = util.debuglog('httpkit');
 
 /** Handler results waiting in one connection's queue before reading pauses. */
 const MAX_QUEUED = 32;
+/** Bodies up to this size get their buffer when the head arrives; larger ones as bytes come. */
+const PREALLOCATE_BODY = 64 * 1024;
 /** Output waiting in user space before reading pauses (a client that pipelines but does not read). */
 const MAX_PENDING_OUTPUT = 64 * 1024;
 
@@ -222,10 +224,12 @@ export class Connection implements Timed {
       // 100 Continue only when it cannot interleave with earlier responses.
       if ((cl > 0 || head.chunked) && head.versionMinor >= 1 && this.first === null) this.out += CONTINUE;
     }
-    if (cl > 0) {
+    if (cl > 0 && cl <= PREALLOCATE_BODY) {
       slot.body = Buffer.allocUnsafe(cl);
       slot.bodyLength = 0;
-    } else if (head.chunked) {
+    } else if (cl > 0 || head.chunked) {
+      // Large or unknown: memory grows with the bytes that actually arrive, so heads
+      // announcing big bodies that never come cost nothing.
       slot.bodyParts = [];
       slot.bodyLength = 0;
     }

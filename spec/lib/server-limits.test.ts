@@ -92,3 +92,15 @@ test('Expect: 100-continue gets 100 Continue before the body is sent', async () 
     assert.ok(r417.toString().startsWith('HTTP/1.1 417 '));
   });
 });
+
+test('heads announcing large bodies that never come do not reserve their size', async () => {
+  await withServer(sizeOf, {}, async (server) => {
+    const before = process.memoryUsage().arrayBuffers;
+    const clients = await Promise.all(Array.from({ length: 20 }, () => connectRaw(server.port)));
+    for (const c of clients) c.write('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 8000000\r\n\r\nabc');
+    await new Promise((r) => setTimeout(r, 100));
+    const grown = process.memoryUsage().arrayBuffers - before;
+    for (const c of clients) c.close();
+    assert.ok(grown < 20_000_000, `${(grown / 1e6).toFixed(1)} MB held for 20 announced 8 MB bodies`);
+  });
+});
