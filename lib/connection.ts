@@ -166,7 +166,7 @@ export class Connection implements Timed {
           this.inMessage = false; // a Connection: close request: ignore what follows
           return;
         }
-        if (this.queued >= MAX_QUEUED || this.out.length + this.socket.writableLength > MAX_PENDING_OUTPUT) {
+        if (this.queued >= MAX_QUEUED || this.out.length + this.socket.writableLength > MAX_PENDING_OUTPUT || this.heldBodies() > this.ctx.maxBody) {
           this.pauseReading(buf);
           this.inMessage = false;
           return;
@@ -454,7 +454,21 @@ export class Connection implements Timed {
     const first = this.first;
     if (first !== null && first.upgrade) return false;
     if (this.slot !== null && this.slot.parser.upgraded) return false;
-    return this.queued < MAX_QUEUED && this.socket.writableLength <= MAX_PENDING_OUTPUT;
+    return this.queued < MAX_QUEUED && this.socket.writableLength <= MAX_PENDING_OUTPUT && this.heldBodies() <= this.ctx.maxBody;
+  }
+
+  /**
+   * Request body bytes held by pipelined requests still waiting for their answer: a
+   * client may not make the server hold more than one maxBody per connection.
+   * (Walks the queue, at most MAX_QUEUED long, only when more pipelined input waits.)
+   */
+  private heldBodies(): number {
+    let n = 0;
+    for (let ex = this.first; ex !== null; ex = ex.next) {
+      const body = ex.state === WAITING && ex.req !== null ? ex.req.body : null;
+      if (body !== null) n += body.length;
+    }
+    return n;
   }
 
   /** A streamed or file response finished; write what queued behind it. */

@@ -104,3 +104,29 @@ test('heads announcing large bodies that never come do not reserve their size', 
     assert.ok(grown < 20_000_000, `${(grown / 1e6).toFixed(1)} MB held for 20 announced 8 MB bodies`);
   });
 });
+
+test('pipelined uploads waiting for answers hold at most about one maxBody per connection', async () => {
+  const pending: Array<() => void> = [];
+  let started = 0;
+  await withServer((req) => new Promise((resolve) => {
+    started++;
+    pending.push(() => resolve({ body: String(req.body?.length ?? 0) }));
+  }), { maxBody: 100_000 }, async (server) => {
+    const c = await connectRaw(server.port);
+    const body = 'u'.repeat(60_000);
+    let all = '';
+    for (let i = 0; i < 10; i++) all += `POST /${i} HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    c.write(all);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(started <= 2, `${started} uploads of 60 KB held at once with maxBody 100 KB`);
+    const deadline = Date.now() + 5000;
+    while (started < 10 || pending.length > 0) {
+      if (Date.now() > deadline) throw new Error('stalled at ' + started);
+      for (const f of pending.splice(0)) f();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const rs = await c.waitResponses(10, 'POST');
+    c.close();
+    assert.deepEqual(rs.map((r) => r.body.toString()), Array(10).fill('60000'));
+  });
+});
