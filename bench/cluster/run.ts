@@ -1,8 +1,9 @@
-// All cores: hello-world req/s of one plain process vs runServer({ workers: 1 }) vs
+// All cores: req/s of one plain process vs runServer({ workers: 1 }) vs
 // runServer({ workers: 2 }), loaded by wrk (keep-alive, CONNECTIONS connections, one wrk
-// thread). The machine has 2 cores and wrk needs one of them too, so nothing is pinned:
-// server and load generator share the cores, as they would on a real 2-core box that
-// also runs its own load. Prints req/s per round and the ratios of the medians.
+// thread), for two handlers: 'hello' (a constant; wrk costs as much as the server) and
+// 'cpu' (hashes 64 KiB per request; the server is the bottleneck). The machine has 2
+// cores and wrk needs one of them too, so nothing is pinned: server and load generator
+// share the cores. Prints req/s per round and the ratios of the medians.
 //   npm run bench -- cluster     (DURATION=5 s per run, ROUNDS=3, CONNECTIONS=50)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
@@ -26,8 +27,8 @@ interface Target {
   port: number;
 }
 
-function start(workers: number): Promise<Target> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'target.ts'), String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function start(workers: number, kind: string): Promise<Target> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'target.ts'), String(workers), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error('target did not start')), 20_000);
@@ -66,25 +67,28 @@ function wrk(port: number, seconds: number): number {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const configs: [string, number][] = [['one process', 0], ['workers: 1', 1], ['workers: 2', 2]];
-const results = new Map<string, number[]>(configs.map(([n]) => [n, []]));
 console.log(`cores: ${availableParallelism()}, wrk -t1 -c${connections} -d${duration}s, ${rounds} rounds`);
-for (let r = 0; r < rounds; r++) {
-  // Configurations interleaved per round, so machine noise spreads over all of them.
-  for (const [name, workers] of configs) {
-    const t = await start(workers);
-    try {
-      wrk(t.port, 1); // warm-up
-      const rps = wrk(t.port, duration);
-      results.get(name)!.push(rps);
-      console.log(`round ${r + 1}  ${name.padEnd(12)} ${rps.toFixed(0).padStart(8)} req/s`);
-    } finally {
-      await stop(t);
+for (const kind of (process.env.KINDS ?? 'hello,cpu').split(',')) {
+  const results = new Map<string, number[]>(configs.map(([n]) => [n, []]));
+  console.log(`\nhandler: ${kind}`);
+  for (let r = 0; r < rounds; r++) {
+    // Configurations interleaved per round, so machine noise spreads over all of them.
+    for (const [name, workers] of configs) {
+      const t = await start(workers, kind);
+      try {
+        wrk(t.port, 1); // warm-up
+        const rps = wrk(t.port, duration);
+        results.get(name)!.push(rps);
+        console.log(`round ${r + 1}  ${name.padEnd(12)} ${rps.toFixed(0).padStart(8)} req/s`);
+      } finally {
+        await stop(t);
+      }
     }
   }
+  const m = new Map([...results].map(([k, v]) => [k, median(v)]));
+  console.log(`median req/s (${kind}):`);
+  for (const [k, v] of m) console.log(`  ${k.padEnd(12)} ${v.toFixed(0).padStart(8)}`);
+  console.log(`  workers: 2 / one process = ${(m.get('workers: 2')! / m.get('one process')!).toFixed(2)}x`);
+  console.log(`  workers: 2 / workers: 1   = ${(m.get('workers: 2')! / m.get('workers: 1')!).toFixed(2)}x`);
+  console.log(`  workers: 1 / one process = ${(m.get('workers: 1')! / m.get('one process')!).toFixed(2)}x`);
 }
-const m = new Map([...results].map(([k, v]) => [k, median(v)]));
-console.log('\nmedian req/s:');
-for (const [k, v] of m) console.log(`  ${k.padEnd(12)} ${v.toFixed(0).padStart(8)}`);
-console.log(`\nworkers: 2 / one process = ${(m.get('workers: 2')! / m.get('one process')!).toFixed(2)}x`);
-console.log(`workers: 2 / workers: 1   = ${(m.get('workers: 2')! / m.get('workers: 1')!).toFixed(2)}x`);
-console.log(`workers: 1 / one process = ${(m.get('workers: 1')! / m.get('one process')!).toFixed(2)}x`);
