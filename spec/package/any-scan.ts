@@ -26,12 +26,26 @@ export function findAnyLeaks(program: ts.Program, entries: Record<string, string
       for (const t of type.types) visit(t, path, depth);
       return;
     }
+    // Arguments count wherever the generic comes from: Promise<any>, Record<string, any>.
+    type.aliasTypeArguments?.forEach((t, i) => visit(t, `${path}<${i}>`, depth + 1));
     if (!(type.flags & ts.TypeFlags.Object)) return;
-    // Types from node's own declarations (Buffer, Socket...) are not ours to check.
+    const ref = type as ts.TypeReference;
+    if (ref.target && ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference) !== 0) {
+      const params = ref.target.typeParameters ?? [];
+      checker.getTypeArguments(ref).forEach((t, i) => {
+        // A parameter left at a default of `any` is the library's choice, not ours:
+        // AsyncIterable<Chunk> is AsyncIterable<Chunk, any, any> since TypeScript 5.6.
+        const param = params[i];
+        const fallback = param ? checker.getDefaultFromTypeParameter(param) : undefined;
+        if (t.flags & ts.TypeFlags.Any && fallback && fallback.flags & ts.TypeFlags.Any) return;
+        visit(t, `${path}<${i}>`, depth + 1);
+      });
+    }
+    for (const info of checker.getIndexInfosOfType(type)) visit(info.type, `${path}[]`, depth + 1);
+    // The members of types from node's or TypeScript's own declarations (Buffer, Socket,
+    // Promise...) are not ours to check.
     const decl = type.getSymbol()?.declarations?.[0];
     if (decl && !isOurs(decl.getSourceFile().fileName)) return;
-    const ref = type as ts.TypeReference;
-    if (ref.target && ref.typeArguments) checker.getTypeArguments(ref).forEach((t, i) => visit(t, `${path}<${i}>`, depth + 1));
     for (const kind of [ts.SignatureKind.Call, ts.SignatureKind.Construct]) {
       checker.getSignaturesOfType(type, kind).forEach((sig, i) => {
         const name = kind === ts.SignatureKind.Call ? `(${i})` : `new(${i})`;
