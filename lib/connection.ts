@@ -224,15 +224,11 @@ export class Connection implements Timed {
       // 100 Continue only when it cannot interleave with earlier responses.
       if ((cl > 0 || head.chunked) && head.versionMinor >= 1 && this.first === null) this.out += CONTINUE;
     }
-    if (cl > 0 && cl <= PREALLOCATE_BODY) {
-      slot.body = Buffer.allocUnsafe(cl);
-      slot.bodyLength = 0;
-    } else if (cl > 0 || head.chunked) {
-      // Large or unknown: memory grows with the bytes that actually arrive, so heads
-      // announcing big bodies that never come cost nothing.
-      slot.bodyParts = [];
-      slot.bodyLength = 0;
-    }
+    // Small bodies get their buffer now; large or unknown ones grow with the bytes that
+    // actually arrive, so heads announcing big bodies that never come cost nothing.
+    slot.bodyLength = 0;
+    slot.bodyLimit = cl > 0 ? cl : ctx.maxBody;
+    if (cl > 0 && cl <= PREALLOCATE_BODY) slot.body = Buffer.allocUnsafe(cl);
   }
 
   private rejectHead(status: number): void {
@@ -244,15 +240,21 @@ export class Connection implements Timed {
   onBody(chunk: Buffer): void {
     const slot = this.slot!;
     if (slot.reject !== 0) return;
-    const body = slot.body;
-    if (body !== null) {
-      chunk.copy(body, slot.bodyLength);
-      slot.bodyLength += chunk.length;
-      return;
+    let body = slot.body;
+    const length = slot.bodyLength;
+    const need = length + chunk.length;
+    if (body === null || need > body.length) {
+      if (need > slot.bodyLimit) return this.rejectHead(413); // chunked beyond maxBody
+      // One growing buffer (doubling), not a Buffer per chunk: tiny chunks cannot
+      // multiply memory.
+      let size = body === null ? 16384 : body.length * 2;
+      while (size < need) size *= 2;
+      const grown = Buffer.allocUnsafe(Math.min(size, slot.bodyLimit));
+      if (body !== null) body.copy(grown, 0, 0, length);
+      slot.body = body = grown;
     }
-    slot.bodyLength += chunk.length;
-    if (slot.bodyLength > this.ctx.maxBody) return this.rejectHead(413);
-    slot.bodyParts!.push(Buffer.from(chunk));
+    chunk.copy(body, length);
+    slot.bodyLength = need;
   }
 
   onComplete(_trailers: string[] | null): void {
@@ -280,11 +282,9 @@ export class Connection implements Timed {
     slot.head = null;
     slot.headers = null;
     let body: Buffer | null = slot.body;
-    if (body !== null) slot.body = null;
-    else if (slot.bodyParts !== null) {
-      const parts = slot.bodyParts;
-      slot.bodyParts = null;
-      body = parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts, slot.bodyLength);
+    if (body !== null) {
+      slot.body = null;
+      if (slot.bodyLength < body.length) body = body.subarray(0, slot.bodyLength);
     }
     const ctx = this.ctx;
     const method = head.method;

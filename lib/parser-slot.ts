@@ -16,8 +16,9 @@ export class ParserSlot {
   head: RequestHead | null = null;
   headers: RequestHeaders | null = null;
   body: Buffer | null = null;
-  bodyParts: Buffer[] | null = null;
   bodyLength = 0;
+  /** Largest body this message may have: its Content-Length, or maxBody when chunked. */
+  bodyLimit = 0;
   headDone = false;
   completed = false;
   /** Status to answer the current message with instead of running the handler. */
@@ -46,8 +47,8 @@ export class ParserSlot {
     this.head = null;
     this.headers = null;
     this.body = null;
-    this.bodyParts = null;
     this.bodyLength = 0;
+    this.bodyLimit = 0;
     this.headDone = false;
     this.completed = false;
     this.reject = 0;

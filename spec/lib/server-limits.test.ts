@@ -130,3 +130,15 @@ test('pipelined uploads waiting for answers hold at most about one maxBody per c
     assert.deepEqual(rs.map((r) => r.body.toString()), Array(10).fill('60000'));
   });
 });
+
+test('a chunked body of thousands of 1-byte chunks arrives whole (one growing buffer)', async () => {
+  await withServer((req) => ({ body: `${req.body!.length} ${req.body!.subarray(0, 3)}${req.body!.subarray(-3)}` }), {}, async (server) => {
+    const c = await connectRaw(server.port);
+    let msg = 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n';
+    for (let i = 0; i < 40_000; i++) msg += '1\r\n' + String.fromCharCode(97 + (i % 26)) + '\r\n';
+    c.write(msg + '0\r\n\r\n');
+    const [r] = await c.waitResponses(1, 'POST', 10_000);
+    c.close();
+    assert.equal(r!.body.toString(), `40000 abc${String.fromCharCode(97 + (39997 % 26))}${String.fromCharCode(97 + (39998 % 26))}${String.fromCharCode(97 + (39999 % 26))}`);
+  });
+});
