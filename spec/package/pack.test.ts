@@ -131,12 +131,12 @@ test('the examples in plain JavaScript: server and client from the installed pac
   assert.equal(stderr, '');
 });
 
-function consumerConfig(files: string[]): string {
+function consumerConfig(files: string[], resolution: 'NodeNext' | 'Bundler' = 'NodeNext'): string {
   return JSON.stringify({
     compilerOptions: {
       target: 'ES2022',
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
+      module: resolution === 'NodeNext' ? 'NodeNext' : 'ESNext',
+      moduleResolution: resolution,
       strict: true,
       noEmit: true,
       skipLibCheck: false,
@@ -153,6 +153,10 @@ test('a strict TypeScript consumer type-checks against the published declaration
   writeFileSync(join(pkg.project, 'tsconfig.json'), consumerConfig(['consumer.ts']));
   const ok = spawnSync(process.execPath, [tsc, '-p', pkg.project], { cwd: pkg.project, encoding: 'utf8', timeout: 60_000 });
   assert.equal(ok.status, 0, `tsc: ${ok.stdout}${ok.stderr}`);
+  // The exports map's types conditions, as a bundler-style project resolves them.
+  writeFileSync(join(pkg.project, 'tsconfig.json'), consumerConfig(['consumer.ts'], 'Bundler'));
+  const bundler = spawnSync(process.execPath, [tsc, '-p', pkg.project], { cwd: pkg.project, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(bundler.status, 0, `tsc (moduleResolution Bundler): ${bundler.stdout}${bundler.stderr}`);
 
   // The same file with its @ts-expect-error lines dropped must fail once per misuse:
   // proof that the declarations are precise enough to catch each one.
