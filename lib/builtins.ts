@@ -2,14 +2,15 @@
 // uploads). They load on first call rather than at import: a plain HTTP server starts
 // without node:tls, node:crypto, node:fs and node:fs/promises, nearer node:http's start-up
 // time and RSS. (An ESM import of node:fs alone costs about 2 MB of RSS.)
+import { createRequire } from 'node:module';
+
 // process.getBuiltinModule (Node 20.16+) loads a built-in without an ESM facade: importing
 // 'node:util', 'node:buffer' or 'node:fs' as ESM reads every export, which loads their lazy
 // parts (parseArgs, MIMEType, File, fs streams...) and costs about 0.4-2 MB of RSS each.
-// Older Node 20 falls back to createRequire.
+// Older Node 20 falls back to createRequire. (No top-level await here: it would make
+// require() of the package fail where Node supports require of ES modules.)
 const load: (id: string) => unknown =
-  typeof process.getBuiltinModule === 'function'
-    ? (id) => process.getBuiltinModule(id)
-    : (await import('node:module')).createRequire(import.meta.url);
+  typeof process.getBuiltinModule === 'function' ? (id) => process.getBuiltinModule(id) : createRequire(import.meta.url);
 let cryptoModule: typeof import('node:crypto') | undefined;
 let fsModule: typeof import('node:fs') | undefined;
 let fsPromisesModule: typeof import('node:fs/promises') | undefined;

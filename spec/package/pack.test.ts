@@ -87,6 +87,16 @@ test('each entry point imports with plain node; internal paths are not exported'
   assert.equal(exportsOf.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED');
 });
 
+test('CommonJS code can require() each entry point where Node loads ES modules that way', { timeout: 30_000, skip: process.features.require_module !== true && 'this Node has no require(esm)' }, () => {
+  // A top-level await anywhere in the graph would make this throw ERR_REQUIRE_ASYNC_MODULE.
+  const probe = `const out = {}; for (const name of ${JSON.stringify(Object.keys(ENTRIES))}) out[name] = Object.keys(require(name)).length; process.stdout.write(JSON.stringify(out));`;
+  writeFileSync(join(pkg.project, 'require-probe.cjs'), probe);
+  const r = runNode(['--no-warnings', 'require-probe.cjs'], pkg.project);
+  assert.equal(r.status, 0, r.stderr);
+  const counts = JSON.parse(r.stdout) as Record<string, number>;
+  for (const name of Object.keys(ENTRIES)) assert.ok(counts[name]! > 3, `${name}: ${counts[name]} exports`);
+});
+
 test('the examples in plain JavaScript: server and client from the installed package, over 127.0.0.1', { timeout: 60_000 }, async () => {
   for (const f of ['server.mjs', 'client.mjs']) copyFileSync(join(fixtures, f), join(pkg.project, f));
   const child = spawn(process.execPath, ['server.mjs'], { cwd: pkg.project, stdio: ['pipe', 'pipe', 'pipe'] });
