@@ -215,20 +215,37 @@ export function hostName(host: string): string {
 // RFC 9110 7.2 / RFC 3986 3.2.2: host [":" port], reg-name/IPv4/IP-literal characters.
 const validHost = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 
-let lastValidHost = '';
+// reg-name / IPv4 characters (RFC 3986 3.2.2): unreserved, sub-delims and '%'.
+const HOST_CHAR = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=%") HOST_CHAR[c.charCodeAt(0)] = 1;
 
 export function isValidHost(host: string): boolean {
-  if (host === lastValidHost) return true; // clients repeat the same Host: skip the regex
-  if (!validHost.test(host)) return false;
-  lastValidHost = host;
+  if (host.charCodeAt(0) === 91 /* [ */) return validHost.test(host); // IP literal: rare, exact rule
+  // A loop beats the regex on the common `name[:port]`.
+  let i = 0;
+  const n = host.length;
+  for (; i < n; i++) {
+    const c = host.charCodeAt(i);
+    if (c === 58 /* : */) break;
+    if (c > 127 || HOST_CHAR[c] === 0) return false;
+  }
+  for (i++; i < n; i++) {
+    const c = host.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
   return true;
 }
 
-const methodLower = new Map<string, string>();
-for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']) methodLower.set(m, m.toLowerCase());
-
-/** Ring's lower-case request method. */
+/** Ring's lower-case request method (constants for the common ones). */
 export function ringMethod(method: string): string {
-  const m = methodLower.get(method);
-  return m === undefined ? method.toLowerCase() : m;
+  switch (method) {
+    case 'GET': return 'get';
+    case 'POST': return 'post';
+    case 'HEAD': return 'head';
+    case 'PUT': return 'put';
+    case 'DELETE': return 'delete';
+    case 'PATCH': return 'patch';
+    case 'OPTIONS': return 'options';
+    default: return method.toLowerCase();
+  }
 }

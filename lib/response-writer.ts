@@ -4,8 +4,14 @@ import type { Socket } from 'node:net';
 import type { Chunk, FileBody, ResponseHeaders } from './types.ts';
 
 const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// field-value (RFC 9110 5.5): visible ASCII, SP, HTAB and obs-text; never CR, LF or NUL.
-const valueRe = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** field-value (RFC 9110 5.5): visible ASCII, SP, HTAB and obs-text; never CR, LF or NUL. */
+function isFieldValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 32 ? c !== 9 : c === 127 || c > 255) return false;
+  }
+  return true;
+}
 /** Header names already checked (an application uses few): a Set lookup instead of a regex. */
 const validNames = new Set<string>();
 
@@ -79,7 +85,7 @@ export function userHeaderLines(headers: ResponseHeaders | undefined | null, sca
     if (typeof v === 'object') {
       for (let i = 0; i < (v as readonly unknown[]).length; i++) {
         const item = String((v as readonly unknown[])[i]);
-        if (!valueRe.test(item)) {
+        if (!isFieldValue(item)) {
           scan.error = 'invalid value for header ' + name;
           return '';
         }
@@ -87,7 +93,7 @@ export function userHeaderLines(headers: ResponseHeaders | undefined | null, sca
       }
     } else {
       const item = typeof v === 'string' ? v : String(v);
-      if (!valueRe.test(item)) {
+      if (!isFieldValue(item)) {
         scan.error = 'invalid value for header ' + name;
         return '';
       }
