@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connectRaw, get } from '../lib/helpers/raw.ts';
-import { stopProcess, sleep } from './helpers.ts';
+import { stopProcess, sleep, WsCollector } from './helpers.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url));
 let primary: ChildProcess | null = null;
@@ -104,6 +104,20 @@ test('workers: 2 share the port, broadcast over IPC, replace a dead worker, stop
     const rs = await p.waitResponses(2, 'GET', 5000);
     assert.deepEqual((JSON.parse(rs[1]!.body.toString()) as { text: string; id: number }[]).map((m) => [m.id, m.text]), [[1, 'to every worker']]);
     p.close();
+  }
+
+  // WebSocket chat: four sockets in a row land two per worker (presence counts are per
+  // worker); a message sent on one reaches all four through the primary's relay.
+  const sockets: WsCollector[] = [];
+  for (let i = 0; i < 4; i++) sockets.push(await WsCollector.open(`ws://127.0.0.1:${port}/ws-chat/socket`));
+  try {
+    await sleep(200);
+    const online = sockets.flatMap((c) => c.messages.map((m) => (JSON.parse(m) as { online?: number }).online ?? 0));
+    assert.equal(Math.max(...online), 2, 'each worker holds two of the four sockets');
+    sockets[0]!.ws.send(JSON.stringify({ name: 'dee', text: 'ws to every worker' }));
+    for (const c of sockets) await c.waitFor((m) => m.includes('ws to every worker'));
+  } finally {
+    for (const c of sockets) c.close();
   }
 
   // A worker that dies is replaced; the port keeps being served.
