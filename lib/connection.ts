@@ -482,6 +482,7 @@ export class Connection implements Timed {
       return;
     }
     const wasInRead = this.inRead;
+    if (!wasInRead) this.ctx.wheel.touch(); // responses written below read the wheel's clock
     this.inRead = true;
     this.drain();
     this.inRead = wasInRead;
@@ -537,6 +538,7 @@ export class Connection implements Timed {
     this.leftover = null;
     if (rest !== null) {
       const wasInRead = this.inRead;
+      if (!wasInRead) this.ctx.wheel.touch();
       if (!this.inMessage) {
         this.inMessage = true;
         this.msgStart = this.ctx.wheel.now;

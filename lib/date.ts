@@ -3,9 +3,8 @@
 let cached = '';
 let validUntil = 0;
 
-/** Current IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
-export function httpDate(): string {
-  const now = Date.now();
+/** IMF-fixdate of `now` (default: the current time), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
+export function httpDate(now = Date.now()): string {
   if (now >= validUntil) {
     cached = new Date(now).toUTCString();
     validUntil = now - (now % 1000) + 1000;

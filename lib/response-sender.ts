@@ -108,9 +108,11 @@ export function writeResponseReplaced(conn: Connection, ex: Exchange, res: Respo
 
 export function commonLines(conn: Connection, hasDate: boolean, hasServer: boolean, close: boolean, http10: boolean): string {
   let s: string;
-  if (!hasDate && !hasServer) s = dateServerLines(conn.ctx.serverLine);
+  // Inside a read the wheel's clock was just set: no second Date.now() per response.
+  const now = conn.inRead ? conn.ctx.wheel.wallClock() : Date.now();
+  if (!hasDate && !hasServer) s = dateServerLines(conn.ctx.serverLine, now);
   else {
-    s = hasDate ? '' : 'Date: ' + httpDate() + '\r\n';
+    s = hasDate ? '' : 'Date: ' + httpDate(now) + '\r\n';
     if (!hasServer) s += conn.ctx.serverLine;
   }
   if (close) s += 'Connection: close\r\n';
@@ -134,8 +136,8 @@ let cachedDate = '';
 let cachedServerLine = '';
 let cachedLines = '';
 
-function dateServerLines(serverLine: string): string {
-  const date = httpDate();
+function dateServerLines(serverLine: string, now: number): string {
+  const date = httpDate(now);
   if (date !== cachedDate || serverLine !== cachedServerLine) {
     cachedDate = date;
     cachedServerLine = serverLine;

@@ -4,6 +4,16 @@ import type { Socket } from 'node:net';
 import type { Chunk, FileBody, ResponseHeaders } from './types.ts';
 
 const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** `name` equals the lower-case `lower` ignoring ASCII case; lengths already match. No allocation. */
+function sameName(name: string, lower: string): boolean {
+  if (name === lower) return true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** field-value (RFC 9110 5.5): visible ASCII, SP, HTAB and obs-text; never CR, LF or NUL. */
 function isFieldValue(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
@@ -56,30 +66,30 @@ export function userHeaderLines(headers: ResponseHeaders | undefined | null, sca
     }
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'date') scan.hasDate = true;
+        if (sameName(name, 'date')) scan.hasDate = true;
         break;
       case 6:
-        if (name.toLowerCase() === 'server') scan.hasServer = true;
+        if (sameName(name, 'server')) scan.hasServer = true;
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') {
+        if (sameName(name, 'connection')) {
           const t = String(v).toLowerCase();
           if (t.includes('close')) scan.close = true;
           if (!t.includes('upgrade')) continue;
         }
         break;
       case 12:
-        if (name.toLowerCase() === 'content-type') scan.hasContentType = true;
+        if (sameName(name, 'content-type')) scan.hasContentType = true;
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (sameName(name, 'content-length')) {
           const n = Number(Array.isArray(v) ? v[0] : v);
           if (Number.isSafeInteger(n) && n >= 0) scan.length = n;
           continue;
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') continue;
+        if (sameName(name, 'transfer-encoding')) continue;
         break;
     }
     if (typeof v === 'object') {

@@ -77,6 +77,11 @@ export class TimerWheel {
     return (this.now = Date.now() - this.epoch);
   }
 
+  /** Wall-clock time of `now` (Date.now() at the last touch or tick). */
+  wallClock(): number {
+    return this.epoch + this.now;
+  }
+
   /** Put an item on the idle list, expiring idleTimeout from now. */
   addIdle(item: Timed): void {
     if (item.timerList !== NO_LIST) this.remove(item);
