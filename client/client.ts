@@ -40,10 +40,11 @@ export class Client implements Ticking {
   readonly maxConnectionsPerHost: number;
   readonly keepalive: number;
   readonly defaults: NonNullable<ClientOptions['defaults']>;
+  /** @internal */
   readonly pools: Map<string, Pool>;
-  /** Open connections over all pools. */
+  /** @internal Open connections over all pools. */
   total: number;
-  /** Pools waiting for a connection slot under maxConnections. */
+  /** @internal Pools waiting for a connection slot under maxConnections. */
   readonly starved: Set<Pool>;
   private ticking: boolean;
 
@@ -79,7 +80,7 @@ export class Client implements Ticking {
     return promise;
   }
 
-  /** Routes an exchange (new, retried or redirected) to its origin's pool. */
+  /** @internal Routes an exchange (new, retried or redirected) to its origin's pool. */
   dispatch(ex: Exchange): void {
     if (performance.now() >= ex.deadline) {
       ex.fail(new ClientError(ERR_TIMEOUT, 'request timed out'));
@@ -102,7 +103,7 @@ export class Client implements Ticking {
     pool.submit(ex);
   }
 
-  /** May `pool` open one more connection? Evicts an idle connection elsewhere when at the limit. */
+  /** @internal May `pool` open one more connection? Evicts an idle connection elsewhere when at the limit. */
   reserveSlot(pool: Pool): boolean {
     if (this.total < this.maxConnections) return true;
     for (const p of this.pools.values()) {
@@ -112,7 +113,7 @@ export class Client implements Ticking {
     return false;
   }
 
-  /** A connection closed somewhere: let a starved pool open one. */
+  /** @internal A connection closed somewhere: let a starved pool open one. */
   wake(): void {
     while (this.starved.size > 0 && this.total < this.maxConnections) {
       const pool = this.starved.values().next().value as Pool;

@@ -235,24 +235,20 @@ export class WebSocket implements ReceiverHandler {
 
   // ---- receiver events ----
 
-  /** @internal */
   rxMessage(data: Buffer, isBinary: boolean): void {
     this.quietMs = 0;
     this.onMessage(data, isBinary);
   }
 
-  /** @internal */
   rxPing(data: Buffer): void {
     if (this.readyState === OPEN) this.sender.sendControl(Opcode.PONG, data);
     this.onPing(data);
   }
 
-  /** @internal */
   rxPong(data: Buffer): void {
     this.onPong(data);
   }
 
-  /** @internal */
   rxClose(code: number, reason: string): void {
     this.closeFrameReceived = true;
     this.closeCode = code;
@@ -263,7 +259,6 @@ export class WebSocket implements ReceiverHandler {
     this.endTcp();
   }
 
-  /** @internal */
   rxError(err: WebSocketError): void {
     this.readyState = CLOSING;
     if (!this.closeFrameSent) this.sendClose(err.closeCode, Buffer.from(err.message.slice(0, 100), 'utf8'));
@@ -272,7 +267,6 @@ export class WebSocket implements ReceiverHandler {
     this.onError(err);
   }
 
-  /** @internal */
   rxResume(): void {
     this.socket.resume();
   }
