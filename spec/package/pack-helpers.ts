@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const quietNpm = { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const };
+// Bounded: a build, a pack or an offline install that hangs fails instead.
+const quietNpm = { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const, timeout: 120_000 };
 
 export interface InstalledPackage {
   /** The temporary folder holding the tarball and the consumer project. */
