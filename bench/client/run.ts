@@ -4,16 +4,16 @@
 // on one core, the clients on the other (taskset). Rounds alternate the contestants.
 // Then the memory each idle pooled connection costs (JS heap + external), httpkit vs undici.
 //   npm run bench -- client      (DURATION=3 s per run, ROUNDS=3, CONCURRENCY=50, SERVER=node|nginx, IDLE=1000)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createClient } from '../../client/index.ts';
+import { onPath } from '../../spec/helpers/tools.ts';
+import { stopProcess } from '../../spec/helpers/process.ts';
+import { startNginx } from '../../spec/helpers/nginx.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.DURATION ?? 3) * 1000;
@@ -25,57 +25,17 @@ const CLIENT_CPU = process.env.CLIENT_CPU ?? '0';
 const ONLY = process.env.ONLY?.split(',') ?? null;
 const IDLE = Number(process.env.IDLE ?? 1000);
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const pin = have('taskset');
+const pin = onPath('taskset');
 if (pin) execFileSync('taskset', ['-p', '-c', CLIENT_CPU, String(process.pid)], { stdio: 'ignore' });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitUp(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        r(true);
-      });
-      s.on('error', () => r(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('server did not start');
-}
-
-async function startServer(): Promise<{ port: number; proc: ChildProcess; cleanup: () => void }> {
+async function startServer(): Promise<{ port: number; stop: () => Promise<void> }> {
   const prefix = pin ? ['taskset', '-c', SERVER_CPU] : [];
   if (SERVER === 'nginx') {
-    const dir = mkdtempSync(join(tmpdir(), 'httpkit-bench-nginx-'));
-    chmodSync(dir, 0o755);
-    const port = await freePort();
-    writeFileSync(join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 100000000; client_body_temp_path ${dir}/b; proxy_temp_path ${dir}/p;
-  fastcgi_temp_path ${dir}/f; uwsgi_temp_path ${dir}/u; scgi_temp_path ${dir}/s;
-  server { listen 127.0.0.1:${port}; default_type text/plain; location / { return 200 "hello"; } } }`);
-    const cmd = [...prefix, '/usr/sbin/nginx', '-p', dir, '-c', join(dir, 'nginx.conf')];
-    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
-    await waitUp(port);
-    return { port, proc, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    const nginx = await startNginx((port) => ({
+      http: `keepalive_requests 100000000;
+  server { listen 127.0.0.1:${port}; default_type text/plain; location / { return 200 "hello"; } }`,
+    }), { prefix, workerConnections: 1024 });
+    return { port: nginx.port, stop: () => nginx.stop('SIGTERM') };
   }
   const cmd = [...prefix, process.execPath, '--import', 'tsx', join(here, 'canned-server.ts')];
   const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -88,7 +48,7 @@ http { access_log off; keepalive_requests 100000000; client_body_temp_path ${dir
     });
     proc.once('exit', () => reject(new Error('server exited')));
   });
-  return { port, proc, cleanup: () => {} };
+  return { port, stop: () => stopProcess(proc, 'SIGTERM') };
 }
 
 type One = () => Promise<void>;
@@ -206,8 +166,7 @@ async function main(): Promise<void> {
     hk.close();
     await pool.close();
     agent.destroy();
-    server.proc.kill('SIGTERM');
-    server.cleanup();
+    await server.stop();
   }
   console.log(`\n${CONCURRENCY} in flight, keep-alive, server=${SERVER} (cpu ${SERVER_CPU}), clients on cpu ${CLIENT_CPU}, best of ${ROUNDS} x ${DURATION / 1000}s`);
   const base = best.undici;

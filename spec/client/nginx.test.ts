@@ -1,56 +1,26 @@
 // Against a real nginx (loopback only, config and files in a temp dir, stopped after).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createClient } from '../../client/index.ts';
-import { sleep, T } from './helpers.ts';
+import { CI } from '../helpers/tools.ts';
+import { NGINX, startNginx, type Nginx } from '../helpers/nginx.ts';
+import { T } from './helpers.ts';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p)) ?? null;
-let dir = '';
+let nginx: Nginx | null = null;
 let port = 0;
-let proc: ChildProcess | null = null;
 const client = createClient();
 const bigText = 'nginx gzip body line\n'.repeat(20000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 before(async () => {
   if (NGINX === null) {
-    if (process.env.CI === 'true') throw new Error('nginx is required for the client nginx tests in CI (nginx-light)');
+    if (CI) throw new Error('nginx is required for the client nginx tests in CI (nginx-light)');
     return;
   }
-  dir = mkdtempSync(join(tmpdir(), 'httpkit-nginx-'));
-  // Workers may run as an unprivileged user: the temp dir must be readable by them.
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, 'www'), { mode: 0o755 });
-  writeFileSync(join(dir, 'www', 'big.txt'), bigText);
-  port = await freePort();
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  nginx = await startNginx((port, dir) => ({
+    http: `
   keepalive_requests 1000;
   server {
     listen 127.0.0.1:${port};
@@ -61,40 +31,19 @@ http {
     location = /see-other { return 303 http://127.0.0.1:${port}/hello; }
     location = /upload { client_max_body_size 1m; return 200 "len=$content_length"; }
     location /gz/ { alias ${dir}/www/; gzip on; gzip_types text/plain; gzip_min_length 1; }
-  }
-}
-`);
-  proc = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
-    await sleep(50);
-  }
-  throw new Error('nginx did not start');
+  }`,
+  }), {
+    prepare: (dir) => {
+      mkdirSync(join(dir, 'www'), { mode: 0o755 });
+      writeFileSync(join(dir, 'www', 'big.txt'), bigText);
+    },
+  });
+  port = nginx.port;
 });
 
 after(async () => {
   client.close();
-  if (proc !== null) {
-    proc.kill('SIGQUIT');
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        proc!.kill('SIGKILL');
-        r(null);
-      }, 3000);
-      proc!.once('exit', () => {
-        clearTimeout(t);
-        r(null);
-      });
-    });
-  }
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  if (nginx !== null) await nginx.stop();
 });
 
 test('nginx: keep-alive reuse over sequential requests', T, async (t) => {

@@ -4,40 +4,23 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '../../client/index.ts';
 import { ok, rawServer, type RawServer, T } from './helpers.ts';
+import { requirePeer } from '../helpers/tools.ts';
+import { haveOpenssl, makeCert } from '../helpers/tls-cert.ts';
 
-let dir = '';
-let cert: Buffer = Buffer.alloc(0);
-let key: Buffer = Buffer.alloc(0);
-let haveOpenssl = true;
+let cert = '';
+let key = '';
 const servers: { close(): unknown }[] = [];
 const client = createClient();
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'httpkit-tls-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    cert = readFileSync(join(dir, 'cert.pem'));
-    key = readFileSync(join(dir, 'key.pem'));
-  } catch (err) {
-    if (process.env.CI === 'true') throw new Error('openssl is required for the TLS tests in CI', { cause: err });
-    haveOpenssl = false;
-  }
+  if (haveOpenssl) ({ cert, key } = makeCert());
 });
 
 after(async () => {
   client.close();
   for (const s of servers) await s.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 interface TlsServer {
@@ -76,7 +59,7 @@ async function tlsServer(host = '127.0.0.1'): Promise<TlsServer> {
 }
 
 test('https with the test CA: SNI sent, keep-alive reuse, response read', T, async (t) => {
-  if (!haveOpenssl) return t.skip('openssl not installed');
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
   const s = await tlsServer('localhost');
   const r = await client.request({ url: `https://localhost:${s.port}/a`, tls: { ca: cert } });
   assert.equal(r.error, undefined);
@@ -88,7 +71,7 @@ test('https with the test CA: SNI sent, keep-alive reuse, response read', T, asy
 });
 
 test('an IP literal sends no SNI and verifies against the IP SAN', T, async (t) => {
-  if (!haveOpenssl) return t.skip('openssl not installed');
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
   const s = await tlsServer();
   const r = await client.request({ url: `https://127.0.0.1:${s.port}/ip`, tls: { ca: cert } });
   assert.equal(r.body, 'secure /ip');
@@ -96,7 +79,7 @@ test('an IP literal sends no SNI and verifies against the IP SAN', T, async (t) 
 });
 
 test('an untrusted certificate is an error with a code; insecure skips verification', T, async (t) => {
-  if (!haveOpenssl) return t.skip('openssl not installed');
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
   const s = await tlsServer();
   const bad = await client.request({ url: `https://127.0.0.1:${s.port}/` });
   assert.equal(bad.status, undefined);
@@ -109,7 +92,7 @@ test('an untrusted certificate is an error with a code; insecure skips verificat
 });
 
 test('TLS sessions are resumed on new connections', T, async (t) => {
-  if (!haveOpenssl) return t.skip('openssl not installed');
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
   const s = await tlsServer();
   const c = createClient({ keepalive: -1 });
   const tlsOpts = { ca: cert };
@@ -169,7 +152,7 @@ test('http through a proxy: absolute-form target and Proxy-Authorization', T, as
 });
 
 test('https through a proxy uses a CONNECT tunnel; a refused tunnel is ERR_PROXY', T, async (t) => {
-  if (!haveOpenssl) return t.skip('openssl not installed');
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
   const s = await tlsServer();
   const proxy = await proxyServer(null);
   const r = await client.request({ url: `https://127.0.0.1:${s.port}/tunnel`, proxyUrl: proxy.url, tls: { ca: cert } });

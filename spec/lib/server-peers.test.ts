@@ -2,22 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { connectRaw, get, responsesOf, withServer } from './helpers/raw.ts';
 import { takeOverSocket } from '../../lib/connection.ts';
 import type { Request } from '../../lib/index.ts';
-
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { onPath, skipWithout } from '../helpers/tools.ts';
+import { haveOpenssl, makeCert } from '../helpers/tls-cert.ts';
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -25,9 +18,7 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-const haveCurl = which('curl');
-const haveOpenssl = which('openssl');
-const ci = process.env.CI === 'true';
+const haveCurl = onPath('curl');
 
 const app = (req: Request) => {
   if (req.uri === '/echo') return { headers: { 'content-type': 'text/plain' }, body: req.body ?? '' };
@@ -35,7 +26,7 @@ const app = (req: Request) => {
   return { body: `${req.requestMethod} ${req.uri} ${req.scheme}` };
 };
 
-test('curl: GET, POST, keep-alive reuse, chunked stream, HEAD', { skip: !haveCurl && !ci ? 'curl not installed' : false }, async () => {
+test('curl: GET, POST, keep-alive reuse, chunked stream, HEAD', { skip: skipWithout(haveCurl, 'curl') }, async () => {
   assert.ok(haveCurl, 'curl is required in CI');
   await withServer(app, {}, async (server) => {
     const base = `http://127.0.0.1:${server.port}`;
@@ -71,39 +62,33 @@ function require_write(path: string, data: string): void {
   execFileSync('sh', ['-c', `cat > '${path}'`], { input: data });
 }
 
-test('tls: HTTPS on node:tls with the same code path', { skip: !haveOpenssl && !ci ? 'openssl not installed' : false }, async () => {
+test('tls: HTTPS on node:tls with the same code path', { skip: skipWithout(haveOpenssl, 'openssl') }, async () => {
   assert.ok(haveOpenssl, 'openssl is required in CI');
-  const dir = mkdtempSync(join(tmpdir(), 'httpkit-tls-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-    const tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-    await withServer(app, { tls }, async (server) => {
-      const body = await new Promise<string>((resolve, reject) => {
-        const req = httpsRequest({ host: '127.0.0.1', port: server.port, path: '/secure', rejectUnauthorized: false }, (res) => {
-          let s = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (s += d));
-          res.on('end', () => resolve(`${res.statusCode} ${s}`));
-        });
-        req.on('error', reject);
-        req.end();
+  const { key, cert } = makeCert();
+  const tls = { key, cert };
+  await withServer(app, { tls }, async (server) => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: server.port, path: '/secure', rejectUnauthorized: false }, (res) => {
+        let s = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (s += d));
+        res.on('end', () => resolve(`${res.statusCode} ${s}`));
       });
-      assert.equal(body, '200 get /secure https');
-      if (haveCurl) assert.equal(await run('curl', ['-sSk', `https://127.0.0.1:${server.port}/c`]), 'get /c https');
+      req.on('error', reject);
+      req.end();
     });
-    // stop() is not held up by a client stuck before its TLS handshake.
-    const { runServer } = await import('../../lib/index.ts');
-    const server = await runServer(app, { ip: '127.0.0.1', port: 0, tls });
-    const stuck = await connectRaw(server.port);
-    const t0 = Date.now();
-    await server.stop({ timeout: 100 });
-    assert.ok(Date.now() - t0 < 1000, `stop took ${Date.now() - t0} ms`);
-    await stuck.waitClose(1000);
-    stuck.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assert.equal(body, '200 get /secure https');
+    if (haveCurl) assert.equal(await run('curl', ['-sSk', `https://127.0.0.1:${server.port}/c`]), 'get /c https');
+  });
+  // stop() is not held up by a client stuck before its TLS handshake.
+  const { runServer } = await import('../../lib/index.ts');
+  const server = await runServer(app, { ip: '127.0.0.1', port: 0, tls });
+  const stuck = await connectRaw(server.port);
+  const t0 = Date.now();
+  await server.stop({ timeout: 100 });
+  assert.ok(Date.now() - t0 < 1000, `stop took ${Date.now() - t0} ms`);
+  await stuck.waitClose(1000);
+  stuck.close();
 });
 
 test('upgrade hook: isWebSocket, takeOverSocket hands over the socket and the bytes after the head', async () => {

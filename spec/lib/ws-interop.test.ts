@@ -2,21 +2,12 @@
 // as a client against runServer + asChannel. With CI=true a missing peer fails.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { asChannel, type CloseStatus } from '../../lib/index.ts';
 import { withServer } from './helpers/raw.ts';
 import { until } from './ws-support.ts';
+import { assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython } from '../helpers/python-ws.ts';
 
-const PY = '/usr/bin/python3';
-
-function pythonVersion(): string | null {
-  const r = spawnSync(PY, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8', timeout: 10000 });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
-const version = pythonVersion();
-const skip = version === null && process.env.CI !== 'true' ? 'python3-websockets not installed (/usr/bin/python3)' : false;
+const skip = skipWithoutPython;
 
 // The client: echo scenario with text, binary, large, fragmented, ping, then a close code.
 const CLIENT = String.raw`
@@ -62,37 +53,17 @@ async def main():
 asyncio.run(main())
 `;
 
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
+after(killPythons);
 
-type Line = Record<string, unknown>;
-
-function runClient(args: string[], timeoutMs = 15000): Promise<{ lines: Line[]; code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(PY, ['-c', CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    const lines: Line[] = [];
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ lines, code, stderr });
-    });
-  });
+function runClient(args: string[]) {
+  return runPython(['-c', CLIENT, ...args]);
 }
 
-test('python websockets peer is available', { skip }, () => {
-  assert.ok(version, 'CI=true requires /usr/bin/python3 with the websockets package (Debian python3-websockets)');
-  assert.ok(Number(version.split('.')[0]) >= 10, `websockets ${version}`);
-});
+test('python websockets peer is available', { skip }, assertPythonPeer);
 
 for (const deflate of [false, true]) {
   test(`python client -> runServer + asChannel (${deflate ? 'compressed' : 'plain'}): echo, fragments, ping, close code`, { skip }, async () => {
-    assert.ok(version, 'python websockets required');
+    assert.ok(pyWsVersion, 'python websockets required');
     const closes: Array<[CloseStatus, number | undefined, string | undefined]> = [];
     await withServer((req) => asChannel(req, {
       perMessageDeflate: deflate,
@@ -119,7 +90,7 @@ for (const deflate of [false, true]) {
 }
 
 test('python client sees our close code 4003 and 1009 for a message over maxMessageSize', { skip }, async () => {
-  assert.ok(version, 'python websockets required');
+  assert.ok(pyWsVersion, 'python websockets required');
   await withServer((req) => asChannel(req, {
     maxMessageSize: 1000,
     onReceive: (ch) => ch.close(4003, 'srv bye'),

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { runServer, type Server, type Request } from '../../lib/index.ts';
 import { createClient } from '../../client/index.ts';
 import { demoHandler } from '../../examples/demo.ts';
-import { makeCert, type Cert } from './tls-cert.ts';
+import { makeCert, type Cert } from '../helpers/tls-cert.ts';
 import { CI, T, which, WsCollector } from './helpers.ts';
 
 const CURL = which(['/usr/bin/curl', '/usr/local/bin/curl']);

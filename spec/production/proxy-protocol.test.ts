@@ -6,7 +6,7 @@ import * as tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { runServer, parseProxyHeader, V2_SIGNATURE, type Server, type ServerOptions } from '../../lib/index.ts';
 import { responsesOf } from '../lib/helpers/raw.ts';
-import { makeCert } from './tls-cert.ts';
+import { makeCert } from '../helpers/tls-cert.ts';
 import { T } from './helpers.ts';
 
 const servers: Server[] = [];

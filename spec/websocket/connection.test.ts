@@ -3,13 +3,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import { once } from 'node:events';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer as createTlsServer } from 'node:tls';
 import { startServer, cframe, decodeFrames, Opcode } from './helpers.ts';
-import { connect, upgradeSocket, WebSocket, HandshakeError, CLOSED } from '../../websocket/index.ts';
+import { requirePeer } from '../helpers/tools.ts';
+import { haveOpenssl, makeCert } from '../helpers/tls-cert.ts';
+import { connect, WebSocket, HandshakeError, CLOSED } from '../../websocket/index.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -267,38 +264,14 @@ test('heartbeat: pings keep a live peer open, a silent peer is dropped', async (
 });
 
 test('wss:// with a self-signed certificate', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'httpkit-wss-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  } catch {
-    if (process.env.CI === 'true') throw new Error('openssl is required for the wss test');
-    t.skip('openssl not available');
-    return;
-  }
-  const cert = readFileSync(join(dir, 'cert.pem'));
-  const server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (socket) => {
-    let buf = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.removeListener('data', onData);
-      const lines = buf.toString('latin1', 0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-      const ws = upgradeSocket(socket, { method: 'GET', headers }, {}, buf.subarray(end + 4));
-      if (ws instanceof WebSocket) ws.onMessage = (d, b) => ws.send(d, { binary: b });
-    };
-    socket.on('data', onData);
-    socket.on('error', () => {});
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-  const port = (server.address() as { port: number }).port;
-  await assert.rejects(connect(`wss://127.0.0.1:${port}/`), /self[- ]signed|certificate/i);
-  const c = await connect(`wss://127.0.0.1:${port}/`, { tls: { ca: cert } });
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
+  const { key, cert } = makeCert();
+  const srv = await startServer({}, (ws) => {
+    ws.onMessage = (d, b) => ws.send(d, { binary: b });
+  }, { key, cert });
+  cleanups.push(() => srv.close());
+  await assert.rejects(connect(`${srv.url}/`), /self[- ]signed|certificate/i);
+  const c = await connect(`${srv.url}/`, { tls: { ca: cert } });
   const m = await new Promise<string>((r) => {
     c.onMessage = (d) => r(d.toString());
     c.send('over tls');

@@ -1,6 +1,7 @@
 // Shared test helpers: a tiny WebSocket server on node:net, a frame feeder that runs a
 // byte sequence through a connection whole and byte by byte, and frame decoding.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { once } from 'node:events';
 import assert from 'node:assert/strict';
@@ -165,13 +166,14 @@ export function parseRequestHead(text: string): { method: string; target: string
   return { method, target, version, headers };
 }
 
-/** A test server on 127.0.0.1: node:net + acceptUpgrade + WebSocket. */
+/** A test server on 127.0.0.1: node:net (or node:tls with `tls`) + acceptUpgrade + WebSocket. */
 export async function startServer(
   options: UpgradeSocketOptions,
   onConnection: (ws: WebSocket, target: string) => void,
+  tls?: TlsOptions,
 ): Promise<{ server: Server; port: number; url: string; sockets: Set<Socket>; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const accept = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     let buf = Buffer.alloc(0);
@@ -188,14 +190,15 @@ export async function startServer(
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
-  });
+  };
+  const server: Server = tls === undefined ? createServer(accept) : createTlsServer(tls, accept);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   return {
     server,
     port,
-    url: `ws://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}`,
     sockets,
     close: async () => {
       for (const s of sockets) s.destroy();

@@ -3,58 +3,24 @@
 // server against our client. With CI=true a missing peer is a failure, not a skip.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startServer } from './helpers.ts';
+import { assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython, spawnPython, type Line } from '../helpers/python-ws.ts';
 import { connect } from '../../websocket/index.ts';
 
-// HTTPKIT_PYTHON points at another interpreter that has `websockets` (default: Debian's).
-const PY = process.env.HTTPKIT_PYTHON ?? '/usr/bin/python3';
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const skip = skipWithoutPython;
 
-function pythonVersion(): string | null {
-  const r = spawnSync(PY, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8', timeout: 10000 });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
+test('python websockets peer is available', { skip }, assertPythonPeer);
 
-const version = pythonVersion();
-const skip = version === null && process.env.CI !== 'true' ? 'python3-websockets not installed (/usr/bin/python3)' : false;
-
-test('python websockets peer is available', { skip }, () => {
-  assert.ok(version, 'CI=true requires /usr/bin/python3 with the websockets package (Debian python3-websockets)');
-  assert.ok(Number(version.split('.')[0]) >= 10, `websockets ${version}`);
-});
-
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-type Line = Record<string, unknown>;
-
-/** Run a Python script and collect its JSON lines until it exits (bounded by a timer). */
-function runPython(args: string[], timeoutMs = 15000): Promise<{ lines: Line[]; code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(PY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    const lines: Line[] = [];
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ lines, code, stderr });
-    });
-  });
-}
+after(killPythons);
 
 /** Start the Python server; resolves with its port and a live list of its event lines. */
 async function startPythonServer(deflate: boolean): Promise<{ port: number; events: Line[]; child: ChildProcess }> {
-  const child = spawn(PY, [join(fixtures, 'py_server.py'), ...(deflate ? ['--deflate'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
+  const child = spawnPython([join(fixtures, 'py_server.py'), ...(deflate ? ['--deflate'] : [])]);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const events: Line[] = [];
@@ -85,7 +51,7 @@ for (const deflate of [false, true]) {
   const label = deflate ? 'compressed' : 'plain';
 
   test(`python client -> our server (${label}): text, binary, large, fragmented, ping, close code`, { skip }, async () => {
-    assert.ok(version, 'python websockets required');
+    assert.ok(pyWsVersion, 'python websockets required');
     const serverCloses: [number, string][] = [];
     const srv = await startServer({ perMessageDeflate: deflate }, (ws) => {
       ws.onMessage = (d, bin) => ws.send(d, { binary: bin });
@@ -111,7 +77,7 @@ for (const deflate of [false, true]) {
   });
 
   test(`our client -> python server (${label}): text, binary, large, fragmented both ways, close code`, { skip }, async () => {
-    assert.ok(version, 'python websockets required');
+    assert.ok(pyWsVersion, 'python websockets required');
     const py = await startPythonServer(deflate);
     try {
       const c = await connect(`ws://127.0.0.1:${py.port}/fragments`, { perMessageDeflate: deflate ? { threshold: 0 } : false });
@@ -147,7 +113,7 @@ for (const deflate of [false, true]) {
 }
 
 test('python server closes with 4001: our client reports code and reason', { skip }, async () => {
-  assert.ok(version, 'python websockets required');
+  assert.ok(pyWsVersion, 'python websockets required');
   const py = await startPythonServer(false);
   try {
     const c = await connect(`ws://127.0.0.1:${py.port}/close`);
@@ -159,7 +125,7 @@ test('python server closes with 4001: our client reports code and reason', { ski
 });
 
 test('our server closes with 4003 / 1009: the python client sees the codes', { skip }, async () => {
-  assert.ok(version, 'python websockets required');
+  assert.ok(pyWsVersion, 'python websockets required');
   const srv = await startServer({ maxPayload: 1000 }, (ws, target) => {
     if (target === '/close') ws.close(4003, 'srv bye');
   });

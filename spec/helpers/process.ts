@@ -1,0 +1,59 @@
+// Child processes and ports for tests that start real peers on loopback: a free port,
+// waiting until something listens, temp dirs, and stopping a process for sure.
+import * as net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, host, () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export async function waitPort(port: number, host = '127.0.0.1', ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, host, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await sleep(30);
+  }
+  throw new Error(`nothing listens on ${host}:${port} after ${ms} ms`);
+}
+
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `httpkit-${name}-`));
+  chmodSync(dir, 0o755); // nginx workers may run as another user
+  return dir;
+}
+
+/** Stop a child process: `signal`, then SIGKILL after `grace` ms. */
+export async function stopProcess(proc: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM', grace = 3000): Promise<void> {
+  if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+    }, grace);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.kill(signal);
+  });
+}
