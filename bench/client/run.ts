@@ -4,7 +4,7 @@
 // on one core, the clients on the other (taskset). Rounds alternate the contestants.
 // Then the memory each idle pooled connection costs (JS heap + external), httpkit vs undici.
 //   npm run bench -- client      (DURATION=3 s per run, ROUNDS=3, CONCURRENCY=50, SERVER=node|nginx, IDLE=1000)
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as http from 'node:http';
@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createClient } from '../../client/index.ts';
 import { onPath } from '../../spec/helpers/tools.ts';
-import { stopProcess } from '../../spec/helpers/process.ts';
+import { spawnUntilPort, stopProcess } from '../../spec/helpers/process.ts';
 import { startNginx } from '../../spec/helpers/nginx.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,17 +37,7 @@ async function startServer(): Promise<{ port: number; stop: () => Promise<void> 
     }), { prefix, workerConnections: 1024 });
     return { port: nginx.port, stop: () => nginx.stop('SIGTERM') };
   }
-  const cmd = [...prefix, process.execPath, '--import', 'tsx', join(here, 'canned-server.ts')];
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', () => reject(new Error('server exited')));
-  });
+  const { proc, port } = await spawnUntilPort(join(here, 'canned-server.ts'), [], { prefix });
   return { port, stop: () => stopProcess(proc, 'SIGTERM') };
 }
 

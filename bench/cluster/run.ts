@@ -5,19 +5,19 @@
 // cores and wrk needs one of them too, so nothing is pinned: server and load generator
 // share the cores. Prints req/s per round and the ratios of the medians.
 //   npm run bench -- cluster     (DURATION=5 s per run, ROUNDS=3, CONNECTIONS=50)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { onPath } from '../../spec/helpers/tools.ts';
+import { spawnUntilPort, stopProcess } from '../../spec/helpers/process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.DURATION ?? 5);
 const rounds = Number(process.env.ROUNDS ?? 3);
 const connections = Number(process.env.CONNECTIONS ?? 50);
 
-try {
-  execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
-} catch {
+if (!onPath('wrk')) {
   console.error('bench/cluster needs wrk (Debian: apt-get install wrk)');
   process.exit(1);
 }
@@ -28,31 +28,11 @@ interface Target {
 }
 
 function start(workers: number, kind: string): Promise<Target> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'target.ts'), String(workers), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error('target did not start')), 20_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`target exited ${code}`)));
-  });
+  return spawnUntilPort(join(here, 'target.ts'), [String(workers), kind]);
 }
 
 function stop(t: Target): Promise<void> {
-  return new Promise((resolve) => {
-    const k = setTimeout(() => t.proc.kill('SIGKILL'), 5000);
-    t.proc.once('exit', () => {
-      clearTimeout(k);
-      resolve();
-    });
-    t.proc.kill('SIGTERM');
-  });
+  return stopProcess(t.proc, 'SIGTERM', 5000);
 }
 
 function wrk(port: number, seconds: number): number {

@@ -2,11 +2,12 @@
 // server RSS and heap per waiting request, and the time from the broadcast to the
 // last response received. httpkit (asChannel) vs the same app on node:http, same run.
 //   npm run bench -- longpoll          (CONNECTIONS=10000)
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onPath } from '../../spec/helpers/tools.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.CONNECTIONS ?? 10_000);
@@ -20,13 +21,7 @@ if (process.env.HTTPKIT_BENCH_ULIMIT !== '1') {
   process.exit(r.status ?? 1);
 }
 
-let pin = false;
-try {
-  execFileSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' });
-  pin = true;
-} catch {
-  /* not pinned */
-}
+const pin = onPath('taskset');
 
 interface Target {
   proc: ChildProcess;

@@ -1,6 +1,7 @@
 // The connection pool: keep-alive reuse, queueing at the limit, idle expiry, stale
 // sockets and the one retry of idempotent requests.
 import { test, after } from 'node:test';
+import type { Socket } from 'node:net';
 import assert from 'node:assert/strict';
 import { createClient } from '../../client/index.ts';
 import { ok, rawServer, sleep, type RawServer, T } from './helpers.ts';
@@ -15,6 +16,18 @@ async function okServer(delay = 0): Promise<RawServer> {
     const reply = () => socket.write(ok(`conn ${req.conn}`, 'Content-Type: text/plain\r\n'));
     if (delay > 0) setTimeout(reply, delay);
     else reply();
+  });
+  servers.push(s);
+  return s;
+}
+
+/** A server answering 'fine' to every request but the second, which meets `second`. */
+async function secondRequestFails(second: (socket: Socket) => void): Promise<RawServer> {
+  let n = 0;
+  const s = await rawServer((_req, socket) => {
+    n++;
+    if (n === 2) second(socket);
+    else socket.write(ok('fine'));
   });
   servers.push(s);
   return s;
@@ -99,14 +112,8 @@ test('a socket the server closed while idle is detected and not reused', T, asyn
 
 test('an idempotent request that dies on a reused connection before any response byte is retried once', T, async () => {
   const c = createClient();
-  let n = 0;
-  const s = await rawServer((_req, socket) => {
-    n++;
-    // The second request (on the reused connection) meets a close without an answer: the stale-socket race.
-    if (n === 2) socket.destroy();
-    else socket.write(ok('fine'));
-  });
-  servers.push(s);
+  // The second request (on the reused connection) meets a close without an answer: the stale-socket race.
+  const s = await secondRequestFails((socket) => socket.destroy());
   assert.equal((await c.request({ url: s.url, as: 'text' })).body, 'fine');
   const r = await c.request({ url: s.url, as: 'text' });
   assert.equal(r.error, undefined);
@@ -118,13 +125,7 @@ test('an idempotent request that dies on a reused connection before any response
 
 test('a POST that dies on a reused connection is not replayed', T, async () => {
   const c = createClient();
-  let n = 0;
-  const s = await rawServer((_req, socket) => {
-    n++;
-    if (n === 2) socket.destroy();
-    else socket.write(ok('fine'));
-  });
-  servers.push(s);
+  const s = await secondRequestFails((socket) => socket.destroy());
   await c.request({ url: s.url, method: 'POST', body: 'a' });
   const r = await c.request({ url: s.url, method: 'POST', body: 'b' });
   assert.equal(r.error?.code, 'ERR_PREMATURE_CLOSE');
@@ -134,13 +135,7 @@ test('a POST that dies on a reused connection is not replayed', T, async () => {
 
 test('a request failing after response bytes arrived is not retried', T, async () => {
   const c = createClient();
-  let n = 0;
-  const s = await rawServer((_req, socket) => {
-    n++;
-    if (n === 2) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
-    else socket.write(ok('fine'));
-  });
-  servers.push(s);
+  const s = await secondRequestFails((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
   await c.request({ url: s.url });
   const r = await c.request({ url: s.url });
   assert.equal(r.error?.code, 'ERR_PREMATURE_CLOSE');

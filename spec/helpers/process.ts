@@ -1,7 +1,8 @@
 // Child processes and ports for tests that start real peers on loopback: a free port,
-// waiting until something listens, temp dirs, and stopping a process for sure.
+// waiting until something listens, temp dirs, starting a node script that reports its
+// port, and stopping a process for sure.
 import * as net from 'node:net';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,5 +56,42 @@ export async function stopProcess(proc: ChildProcess | null, signal: NodeJS.Sign
       resolve();
     });
     proc.kill(signal);
+  });
+}
+
+export interface SpawnPortOptions {
+  /** Command words before node's own, e.g. a `taskset` pinning. Default: none. */
+  prefix?: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Give up (and reject) when no port is printed in this many ms. Default 20 s. */
+  timeout?: number;
+}
+
+/**
+ * Run `node --import tsx <script> ...args` and resolve once it prints `port N` on stdout
+ * (its stderr is passed through). Rejects if it exits or stays silent first.
+ */
+export function spawnUntilPort(script: string, args: string[] = [], options: SpawnPortOptions = {}): Promise<{ proc: ChildProcess; port: number }> {
+  const cmd = [...(options.prefix ?? []), process.execPath, '--import', 'tsx', script, ...args];
+  const proc = spawn(cmd[0]!, cmd.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${script} did not start: ${out}`));
+    }, options.timeout ?? 20_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${script} exited ${code}: ${out}`));
+    });
   });
 }

@@ -3,11 +3,12 @@
 // one server reaches the long-poll and WebSocket clients of the other.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createClient } from '../../client/index.ts';
+import { spawnUntilPort } from '../helpers/process.ts';
 import { NGINX, REDIS, CI, startNginx, startRedis, stopProcess, sleep, WsCollector, type Nginx, type Redis } from './helpers.ts';
 
 const exampleDir = fileURLToPath(new URL('../../examples/redis-pubsub/', import.meta.url));
@@ -24,26 +25,13 @@ function installExample(): void {
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: exampleDir, stdio: 'ignore', timeout: 180_000 });
 }
 
-function startChatServer(redisPort: number): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(exampleDir, 'server.ts')], {
+async function startChatServer(redisPort: number): Promise<{ proc: ChildProcess; port: number }> {
+  const server = await spawnUntilPort(join(exampleDir, 'server.ts'), [], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
-    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  servers.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error('chat server did not start: ' + out)), 20_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`chat server exited ${code}: ${out}`)));
-  });
+  servers.push(server.proc);
+  return server;
 }
 
 before(async () => {
