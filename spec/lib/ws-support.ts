@@ -2,6 +2,7 @@
 // independent frame decoder for what the server writes, and bounded waiting.
 import { encodeFrame } from '../../websocket/index.ts';
 import type { RawClient } from './helpers/raw.ts';
+import { decodeFrames as framesOf, type Frame } from '../helpers/ws-frames.ts';
 
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 /** Sec-WebSocket-Accept for KEY (RFC 6455 1.3). */
@@ -30,40 +31,7 @@ export function closePayload(code: number, reason = ''): Buffer {
   return b;
 }
 
-export interface Frame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/** Decode the complete frames in `buf` from `offset` (server frames: unmasked). */
-export function framesOf(buf: Buffer, offset = 0): Frame[] {
-  const out: Frame[] = [];
-  let i = offset;
-  while (i + 2 <= buf.length) {
-    const b0 = buf[i]!;
-    const b1 = buf[i + 1]!;
-    let len = b1 & 0x7f;
-    let p = i + 2;
-    if (len === 126) {
-      if (p + 2 > buf.length) break;
-      len = buf.readUInt16BE(p);
-      p += 2;
-    } else if (len === 127) {
-      if (p + 8 > buf.length) break;
-      len = Number(buf.readBigUInt64BE(p));
-      p += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    if (masked) p += 4;
-    if (p + len > buf.length) break;
-    out.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, payload: Buffer.from(buf.subarray(p, p + len)) });
-    i = p + len;
-  }
-  return out;
-}
+export { framesOf, type Frame };
 
 /** Offset just past the first HTTP head in `buf`, or -1. */
 export function headEnd(buf: Buffer, from = 0): number {

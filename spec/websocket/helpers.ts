@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { once } from 'node:events';
 import assert from 'node:assert/strict';
+import { decodeFrames, type Frame as DecodedFrame } from '../helpers/ws-frames.ts';
 import { WebSocket, upgradeSocket, encodeFrame, Opcode, type WebSocketOptions, type UpgradeSocketOptions } from '../../websocket/index.ts';
 
 export { encodeFrame, Opcode };
@@ -23,44 +24,7 @@ export function sframe(opcode: number, payload: string | Buffer, opts: { fin?: b
   return encodeFrame(opcode, p, opts);
 }
 
-export interface DecodedFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/** Decode every complete frame in `buf` (test-side reference decoder, independent of Receiver). */
-export function decodeFrames(buf: Buffer): DecodedFrame[] {
-  const out: DecodedFrame[] = [];
-  let i = 0;
-  while (i + 2 <= buf.length) {
-    const b0 = buf[i]!;
-    const b1 = buf[i + 1]!;
-    let len = b1 & 0x7f;
-    let p = i + 2;
-    if (len === 126) {
-      len = buf.readUInt16BE(p);
-      p += 2;
-    } else if (len === 127) {
-      len = Number(buf.readBigUInt64BE(p));
-      p += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    let key: Buffer | null = null;
-    if (masked) {
-      key = buf.subarray(p, p + 4);
-      p += 4;
-    }
-    if (p + len > buf.length) break;
-    const payload = Buffer.from(buf.subarray(p, p + len));
-    if (key) for (let j = 0; j < len; j++) payload[j]! ^= key[j & 3]!;
-    out.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, payload });
-    i = p + len;
-  }
-  return out;
-}
+export { decodeFrames, type DecodedFrame };
 
 /** An in-memory duplex: what the connection writes is collected in `written`. */
 export class MemorySocket extends Duplex {
