@@ -55,3 +55,22 @@ export function runPython(args: string[], timeoutMs = 15000): Promise<{ lines: L
     });
   });
 }
+
+/**
+ * The checks shared by both Python echo clients (spec/websocket/fixtures/py_client.py and
+ * the channel test's own): clean exit, the negotiated extension, seven echoes (text,
+ * text, binary, text, binary, fragmented text, fragmented binary) returned intact, and
+ * a pong for the client's ping. Returns the `open` line for further checks.
+ */
+export function assertEchoRun(r: { lines: Line[]; code: number | null; stderr: string }, deflate: boolean): Line {
+  assert.equal(r.code, 0, r.stderr);
+  const open = r.lines.find((l) => l.event === 'open')!;
+  if (deflate) assert.match(String(open.extensions), /^permessage-deflate/);
+  else assert.equal(open.extensions, '');
+  const echoes = r.lines.filter((l) => l.event === 'echo');
+  assert.equal(echoes.length, 7);
+  for (const e of echoes) assert.equal(e.ok, true, JSON.stringify(e));
+  assert.deepEqual(echoes.map((e) => e.binary), [false, false, true, false, true, false, true]);
+  assert.ok(r.lines.some((l) => l.event === 'pong'), 'our server answered the python ping');
+  return open;
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { asChannel, type CloseStatus } from '../../lib/index.ts';
 import { withServer } from './helpers/raw.ts';
 import { until } from './ws-support.ts';
-import { assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython } from '../helpers/python-ws.ts';
+import { assertEchoRun, assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython } from '../helpers/python-ws.ts';
 
 const skip = skipWithoutPython;
 
@@ -72,16 +72,8 @@ for (const deflate of [false, true]) {
       onClose: (_ch, s, code, reason) => closes.push([s, code, reason]),
     }), {}, async (server) => {
       const r = await runClient([`ws://127.0.0.1:${server.port}/echo`, 'echo', ...(deflate ? ['--deflate'] : [])]);
-      assert.equal(r.code, 0, r.stderr);
-      const open = r.lines.find((l) => l.event === 'open')!;
+      const open = assertEchoRun(r, deflate);
       assert.equal(open.subprotocol, 'echo.v1');
-      if (deflate) assert.match(String(open.extensions), /^permessage-deflate/);
-      else assert.equal(open.extensions, '');
-      const echoes = r.lines.filter((l) => l.event === 'echo');
-      assert.equal(echoes.length, 7);
-      for (const e of echoes) assert.equal(e.ok, true, JSON.stringify(e));
-      assert.deepEqual(echoes.map((e) => e.binary), [false, false, true, false, true, false, true]);
-      assert.ok(r.lines.some((l) => l.event === 'pong'));
       assert.deepEqual(r.lines.at(-1), { event: 'closed', code: 4002 });
       await until(() => closes.length === 1);
       assert.deepEqual(closes, [['client-close', 4002, 'py reason']]);

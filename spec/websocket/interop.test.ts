@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startServer } from './helpers.ts';
-import { assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython, spawnPython, type Line } from '../helpers/python-ws.ts';
+import { assertEchoRun, assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython, spawnPython, type Line } from '../helpers/python-ws.ts';
 import { connect } from '../../websocket/index.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -59,15 +59,7 @@ for (const deflate of [false, true]) {
     });
     try {
       const r = await runPython([join(fixtures, 'py_client.py'), `${srv.url}/echo`, 'echo', ...(deflate ? ['--deflate'] : [])]);
-      assert.equal(r.code, 0, r.stderr);
-      const open = r.lines.find((l) => l.event === 'open')!;
-      if (deflate) assert.match(String(open.extensions), /^permessage-deflate/);
-      else assert.equal(open.extensions, '');
-      const echoes = r.lines.filter((l) => l.event === 'echo');
-      assert.equal(echoes.length, 7);
-      for (const e of echoes) assert.equal(e.ok, true, JSON.stringify(e));
-      assert.deepEqual(echoes.map((e) => e.binary), [false, false, true, false, true, false, true]);
-      assert.ok(r.lines.some((l) => l.event === 'pong'), 'our server answered the python ping');
+      assertEchoRun(r, deflate);
       assert.deepEqual(r.lines.at(-1), { event: 'closed', code: 4002, reason: '' });
       const closed = await waitFor(() => serverCloses[0]);
       assert.deepEqual(closed, [4002, 'py reason']);
