@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createClient } from '../../client/index.ts';
-import { CI } from '../helpers/tools.ts';
+import { CI, requirePeer } from '../helpers/tools.ts';
 import { NGINX, startNginx, type Nginx } from '../helpers/nginx.ts';
 import { T } from './helpers.ts';
 
@@ -47,7 +47,7 @@ after(async () => {
 });
 
 test('nginx: keep-alive reuse over sequential requests', T, async (t) => {
-  if (NGINX === null) return t.skip('nginx not installed');
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const a = await client.request({ url: `http://127.0.0.1:${port}/hello` });
   const b = await client.request({ url: `http://127.0.0.1:${port}/hello` });
   assert.equal(a.status, 200);
@@ -57,7 +57,7 @@ test('nginx: keep-alive reuse over sequential requests', T, async (t) => {
 });
 
 test('nginx: gzip static file decoded; HEAD has no body; 404 is a response', T, async (t) => {
-  if (NGINX === null) return t.skip('nginx not installed');
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const r = await client.request({ url: `http://127.0.0.1:${port}/gz/big.txt` });
   assert.equal(r.headers['content-encoding'], 'gzip');
   assert.equal(r.status, 200);
@@ -71,7 +71,7 @@ test('nginx: gzip static file decoded; HEAD has no body; 404 is a response', T, 
 });
 
 test('nginx: redirects (relative and absolute) are followed', T, async (t) => {
-  if (NGINX === null) return t.skip('nginx not installed');
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const r = await client.request({ url: `http://127.0.0.1:${port}/moved`, method: 'POST', body: 'x' });
   assert.equal(r.status, 200);
   assert.equal(r.trace[0]!.status, 302);
@@ -81,7 +81,7 @@ test('nginx: redirects (relative and absolute) are followed', T, async (t) => {
 });
 
 test('nginx: chunked and sized uploads', T, async (t) => {
-  if (NGINX === null) return t.skip('nginx not installed');
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const sized = await client.request({ url: `http://127.0.0.1:${port}/upload`, method: 'POST', body: 'abcdef' });
   assert.equal(sized.body, 'len=6');
   async function* gen() {
@@ -95,7 +95,7 @@ test('nginx: chunked and sized uploads', T, async (t) => {
 });
 
 test('nginx: 50 concurrent requests, streamed and buffered', T, async (t) => {
-  if (NGINX === null) return t.skip('nginx not installed');
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const rs = await Promise.all(Array.from({ length: 50 }, (_, i) =>
     client.request({ url: `http://127.0.0.1:${port}/${i % 2 ? 'hello' : 'big.txt'}`, as: i % 3 === 0 ? 'stream' : 'text' })));
   for (const r of rs) {

@@ -10,6 +10,7 @@ import { runServer, type Server } from '../../lib/index.ts';
 import { demoHandler } from '../../examples/demo.ts';
 import { Browser, CHROMIUM, type Tab } from './cdp.ts';
 import { CI } from './helpers.ts';
+import { requirePeer } from '../helpers/tools.ts';
 
 let server: Server | null = null;
 let browser: Browser | null = null;
@@ -46,7 +47,7 @@ async function say(tab: Tab, name: string, text: string): Promise<void> {
 const shows = (text: string): string => `document.getElementById('log').textContent.includes(${js(text)})`;
 
 test('browser: the long-polling chat in two tabs shows the messages of both', T, async (t) => {
-  if (browser === null) return t.skip('chromium not installed');
+  if (!requirePeer(browser, 'chromium', t)) return;
   const base = `http://127.0.0.1:${server!.port}`;
   const [a, b] = [await browser.open(`${base}/polling/`), await browser.open(`${base}/polling/`)];
   // Both tabs hold a poll open before anyone speaks.
@@ -61,7 +62,7 @@ test('browser: the long-polling chat in two tabs shows the messages of both', T,
 });
 
 test('browser: the WebSocket chat in two tabs shows the messages of both', T, async (t) => {
-  if (browser === null) return t.skip('chromium not installed');
+  if (!requirePeer(browser, 'chromium', t)) return;
   const base = `http://127.0.0.1:${server!.port}`;
   const a = await browser.open(`${base}/ws-chat/`);
   const b = await browser.open(`${base}/ws-chat/`);
@@ -76,7 +77,7 @@ test('browser: the WebSocket chat in two tabs shows the messages of both', T, as
 });
 
 test('browser: screenshot of the demo index (test artefact)', T, async (t) => {
-  if (browser === null) return t.skip('chromium not installed');
+  if (!requirePeer(browser, 'chromium', t)) return;
   const tab = await browser.open(`http://127.0.0.1:${server!.port}/`);
   assert.equal(await tab.eval('document.title'), 'httpkit demo');
   assert.equal(await tab.eval(`document.querySelectorAll('a[href="/polling/"], a[href="/ws-chat/"]').length`), 2);

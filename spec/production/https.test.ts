@@ -8,7 +8,8 @@ import { runServer, type Server, type Request } from '../../lib/index.ts';
 import { createClient } from '../../client/index.ts';
 import { demoHandler } from '../../examples/demo.ts';
 import { makeCert, type Cert } from '../helpers/tls-cert.ts';
-import { CI, T, which, WsCollector } from './helpers.ts';
+import { requirePeer } from '../helpers/tools.ts';
+import { T, which, WsCollector } from './helpers.ts';
 
 const CURL = which(['/usr/bin/curl', '/usr/local/bin/curl']);
 let cert: Cert;
@@ -64,10 +65,7 @@ test('https: our client verifies the certificate, sends and streams bodies', T, 
 });
 
 test('https: curl with the CA gets the pages; without it curl refuses the certificate', T, async (t) => {
-  if (CURL === null) {
-    if (CI) throw new Error('curl is required in CI');
-    return t.skip('curl not installed');
-  }
+  if (!requirePeer(CURL, 'curl', t)) return;
   const ok = await curl(['--cacert', cert.certPath, '-D', '-', `${base}/scheme`]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /^HTTP\/1\.1 200 OK\r\n/);

@@ -9,6 +9,7 @@ import { createClient } from '../../client/index.ts';
 import { createChat } from '../../examples/polling/chat.ts';
 import { createWsChat } from '../../examples/websocket/chat.ts';
 import { NGINX, CI, T, startNginx, freePort, nginxStreamModule, WsCollector, type Nginx } from './helpers.ts';
+import { requirePeer } from '../helpers/tools.ts';
 
 const client = createClient();
 let nginx: Nginx | null = null;
@@ -81,12 +82,6 @@ after(async () => {
   await Promise.all([trusting, untrusting, proxied].map((s) => s?.stop({ timeout: 50 })));
 });
 
-function skipWithoutNginx(t: { skip(m: string): void }): boolean {
-  if (NGINX !== null) return false;
-  t.skip('nginx not installed');
-  return true;
-}
-
 async function who(path: string, headers: Record<string, string> = {}, port = nginx!.port, localAddress?: string): Promise<{ addr: string; scheme: string; xff: string | null }> {
   if (localAddress !== undefined) {
     // A client from a chosen loopback address: raw request.
@@ -107,7 +102,7 @@ async function who(path: string, headers: Record<string, string> = {}, port = ng
 }
 
 test('nginx: plain requests; X-Forwarded-For / -Proto believed from the trusted proxy only', T, async (t) => {
-  if (skipWithoutNginx(t)) return;
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   // Through nginx: the client (127.0.0.3) is the remote address, scheme from X-Forwarded-Proto.
   assert.deepEqual(await who('/who', {}, nginx!.port, '127.0.0.3'), { addr: '127.0.0.3', scheme: 'http', xff: '127.0.0.3' });
   assert.deepEqual(await who('/as-https/who', {}, nginx!.port, '127.0.0.3'), { addr: '127.0.0.3', scheme: 'https', xff: '127.0.0.3' });
@@ -125,7 +120,7 @@ test('nginx: plain requests; X-Forwarded-For / -Proto believed from the trusted 
 });
 
 test('nginx: a chunked stream arrives piece by piece through the proxy', T, async (t) => {
-  if (skipWithoutNginx(t)) return;
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const s = net.connect(nginx!.port, '127.0.0.1');
   let got = '';
   let onData: () => void = () => {};
@@ -156,7 +151,7 @@ test('nginx: a chunked stream arrives piece by piece through the proxy', T, asyn
 });
 
 test('nginx: long-polling waits through the proxy and is answered by a post', T, async (t) => {
-  if (skipWithoutNginx(t)) return;
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const base = `http://127.0.0.1:${nginx!.port}/polling`;
   let answered = false;
   const poll = client.request({ url: `${base}/poll?since=0`, timeout: 10_000 }).finally(() => (answered = true));
@@ -170,7 +165,7 @@ test('nginx: long-polling waits through the proxy and is answered by a post', T,
 });
 
 test('nginx: WebSocket upgrade through the proxy; messages reach every socket', T, async (t) => {
-  if (skipWithoutNginx(t)) return;
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   const url = `ws://127.0.0.1:${nginx!.port}/ws-chat/socket`;
   const a = await WsCollector.open(url);
   const b = await WsCollector.open(url);
@@ -187,7 +182,7 @@ test('nginx: WebSocket upgrade through the proxy; messages reach every socket', 
 });
 
 test('nginx stream block with proxy_protocol on: the app sees the client address', T, async (t) => {
-  if (skipWithoutNginx(t)) return;
+  if (!requirePeer(NGINX, 'nginx', t)) return;
   if (streamModule === null) return t.skip('nginx has no stream module (install libnginx-mod-stream)');
   // TCP peer is nginx (127.0.0.2); the PROXY header names the client (127.0.0.3).
   const r = await who('/who', {}, streamPort, '127.0.0.3');
