@@ -92,7 +92,7 @@ export class Connection implements Timed {
 
   remoteAddr(): string {
     let r = this.remote;
-    if (r === null) r = this.remote = this.socket.remoteAddress ?? '';
+    if (r === null) r = this.remote = peerAddress(this.socket);
     return r;
   }
 
@@ -108,6 +108,7 @@ export class Connection implements Timed {
     (socket as unknown as Record<symbol, Connection>)[kConn] = this;
     socket.setNoDelay(true);
     socket.on('data', onSocketData);
+    dropNodeEndListener(socket);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
@@ -682,6 +683,7 @@ export class Connection implements Timed {
     socket.off('end', onSocketEnd);
     // The server listens half-open; the new owner gets the usual behaviour: FIN answers FIN.
     socket.allowHalfOpen = false;
+    if (nodeEndListener !== null && socket.listenerCount('end') === 0) socket.on('end', nodeEndListener);
     socket.on('end', endOnEnd);
     if (this.waitingDrain) socket.off('drain', onSocketDrain);
     this.ctx.wheel.remove(this);
@@ -691,6 +693,46 @@ export class Connection implements Timed {
     this.lingering = true; // never read or time out here again; 'close' still untracks it
     return { socket, head };
   }
+}
+
+/** Scratch for getpeername(): read once per connection, never kept. */
+const peerScratch: { address?: string } = {};
+/** Last client address seen: connections from one address (a proxy, a load balancer) share the string. */
+let lastRemote = '';
+
+/**
+ * The client's address, read from the handle into scratch: `socket.remoteAddress` would
+ * cache an object on every socket. Sockets whose remoteAddress is overridden (PROXY
+ * protocol) and handles without getpeername take the public getter.
+ */
+function peerAddress(socket: Socket): string {
+  const handle = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } | null })._handle;
+  let addr: string | undefined;
+  if (handle != null && typeof handle.getpeername === 'function' && !Object.hasOwn(socket, 'remoteAddress')) {
+    peerScratch.address = undefined;
+    handle.getpeername(peerScratch);
+    addr = peerScratch.address;
+    peerScratch.address = undefined;
+  }
+  if (addr === undefined) addr = socket.remoteAddress ?? '';
+  if (addr === lastRemote) return lastRemote;
+  lastRemote = addr;
+  return addr;
+}
+
+/**
+ * node:net's own 'end' listener, which acts only without allowHalfOpen. Server sockets
+ * are half-open, so it is dropped: our 'end' listener is then the only one, and an idle
+ * connection carries no listener array. detach() puts it back with allowHalfOpen off.
+ */
+let nodeEndListener: ((...args: unknown[]) => void) | null = null;
+
+function dropNodeEndListener(socket: Socket): void {
+  if (!socket.allowHalfOpen || socket.listenerCount('end') !== 1) return;
+  const own = socket.listeners('end')[0] as (...args: unknown[]) => void;
+  if (own.name !== 'onReadableStreamEnd') return;
+  nodeEndListener = own;
+  socket.removeListener('end', own);
 }
 
 // Shared listeners: no closures per connection.

@@ -74,7 +74,10 @@ export class TimerWheel {
 
   /** Refresh the clock (called once per socket read, not per request). */
   touch(): number {
-    return (this.now = Date.now() - this.epoch);
+    const t = Date.now() - this.epoch;
+    // Kept a small integer (Smi) while it fits (about 12 days): deadlines stored in
+    // every idle connection then need no boxed number each.
+    return (this.now = t < 0x3fffffff ? t | 0 : t);
   }
 
   /** Wall-clock time of `now` (Date.now() at the last touch or tick). */
