@@ -315,7 +315,7 @@ export class Connection implements Timed {
       targetScratch.authority !== null ? hostName(targetScratch.authority) : host === undefined ? (this.socket.localAddress ?? ctx.localName) : hostName(host),
       ctx.port,
       this.remoteAddr(),
-      performance.now(),
+      ctx.wheel.takeFresh(),
       upgradeHeader !== undefined && upgradeHeader.toLowerCase().includes('websocket'),
       ex,
     );

@@ -31,7 +31,13 @@ export class TimerWheel {
    * connection objects that store deadlines). Set at each tick or touch.
    */
   now: number;
+  /** performance.now() at the last touch: the one clock read of a socket read. */
+  perfNow: number;
+  /** Set by touch(), taken by the first request dispatched after it (see takeFresh). */
+  private fresh = false;
   private readonly epoch: number;
+  /** Date.now() - performance.now(), measured at each tick (the wall clock may be set). */
+  private wallOffset: number;
   readonly idleTimeout: number;
   private readonly idle = new List();
   private readonly active = new List();
@@ -43,7 +49,9 @@ export class TimerWheel {
    * @param granularity tick period in ms: how late a timeout may fire
    */
   constructor(idleTimeout: number, granularity: number) {
-    this.epoch = Date.now();
+    this.perfNow = performance.now();
+    this.epoch = this.perfNow;
+    this.wallOffset = Date.now() - this.perfNow;
     this.now = 0;
     this.idleTimeout = idleTimeout;
     this.granularity = granularity;
@@ -72,17 +80,40 @@ export class TimerWheel {
     this.interval = null;
   }
 
-  /** Refresh the clock (called once per socket read, not per request). */
+  /**
+   * Refresh the clock (called once per socket read, not per request). Monotonic: one
+   * performance.now() serves the timers, the Date header and a request's startTime.
+   */
   touch(): number {
-    const t = Date.now() - this.epoch;
-    // Kept a small integer (Smi) while it fits (about 12 days): deadlines stored in
-    // every idle connection then need no boxed number each.
-    return (this.now = t < 0x3fffffff ? t | 0 : t);
+    const p = performance.now();
+    this.perfNow = p;
+    this.fresh = true;
+    const t = p - this.epoch;
+    // Whole ms, kept a small integer (Smi) while it fits (about 12 days): deadlines
+    // stored in every idle connection then need no boxed number each.
+    return (this.now = t < 0x3fffffff ? t | 0 : Math.floor(t));
   }
 
-  /** Wall-clock time of `now` (Date.now() at the last touch or tick). */
+  /**
+   * performance.now() for a request dispatched now: the touch's reading for the first
+   * request after it (the same moment, within the parse), a fresh one after that.
+   */
+  takeFresh(): number {
+    if (this.fresh) {
+      this.fresh = false;
+      return this.perfNow;
+    }
+    return performance.now();
+  }
+
+  /** Wall-clock ms at the last touch or tick. */
   wallClock(): number {
-    return this.epoch + this.now;
+    return this.wallOffset + this.perfNow;
+  }
+
+  /** Re-measure the wall clock against the monotonic one (each tick). */
+  private syncWallClock(): void {
+    this.wallOffset = Date.now() - performance.now();
   }
 
   /** Put an item on the idle list, expiring idleTimeout from now. */
@@ -112,6 +143,12 @@ export class TimerWheel {
     item.timerList = NO_LIST;
   }
 
+  /** One interval tick: clocks, then expiry. */
+  tick(): void {
+    this.syncWallClock();
+    this.expire(this.touch());
+  }
+
   /** Expire what is due. Public for tests; normally run by the interval. */
   expire(now: number): void {
     this.now = now;
@@ -136,7 +173,7 @@ export class TimerWheel {
 }
 
 function tick(wheel: TimerWheel): void {
-  wheel.expire(wheel.touch());
+  wheel.tick();
 }
 
 function append(list: List, item: Timed): void {
