@@ -123,9 +123,7 @@ export function ok(body: string | Buffer = 'ok', extra = ''): Buffer {
   return Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\n${extra}Content-Length: ${b.length}\r\n\r\n`, 'latin1'), b]);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../helpers/wait.ts';
 
 /** Per-test bound: a hung request fails its test instead of hanging the run. */
 export const T = { timeout: 30_000 };

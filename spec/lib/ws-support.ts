@@ -48,13 +48,4 @@ export function framesAfter101(c: RawClient): Frame[] {
   return end < 0 ? [] : framesOf(buf, end);
 }
 
-/** Poll `fn` until it returns something other than undefined; fail after `ms`. */
-export async function until<T>(fn: () => T | undefined | false, ms = 3000, what = 'condition'): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { until } from '../helpers/wait.ts';

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { connect, type WebSocket } from '../../websocket/index.ts';
 import { CI, firstExisting } from '../helpers/tools.ts';
-import { freePort, sleep, stopProcess, tempDir, waitPort } from '../helpers/process.ts';
+import { freePort, stopProcess, tempDir, waitPort } from '../helpers/process.ts';
+import { sleep } from '../helpers/wait.ts';
 
 export { CI, freePort, sleep, stopProcess, tempDir, waitPort };
 export { NGINX, startNginx, nginxStreamModule, type Nginx } from '../helpers/nginx.ts';

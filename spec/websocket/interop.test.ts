@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startServer } from './helpers.ts';
 import { assertEchoRun, assertPythonPeer, killPythons, pyWsVersion, runPython, skipWithoutPython, spawnPython, type Line } from '../helpers/python-ws.ts';
+import { until } from '../helpers/wait.ts';
 import { connect } from '../../websocket/index.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -37,15 +38,7 @@ async function startPythonServer(deflate: boolean): Promise<{ port: number; even
   return { port, events, child };
 }
 
-async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = <T>(fn: () => T | undefined): Promise<T> => until(fn, 5000);
 
 for (const deflate of [false, true]) {
   const label = deflate ? 'compressed' : 'plain';

@@ -145,9 +145,7 @@ export async function withServer<T>(handler: Handler, options: ServerOptions, fn
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../../helpers/wait.ts';
 
 /** A GET request in HTTP/1.1 with a Host header. */
 export function get(path: string, extra = ''): string {
