@@ -7,6 +7,7 @@ import { connect, Opcode, type WebSocket } from '../../websocket/index.ts';
 import { asChannel, runServer, type Channel, type ChannelOptions, type CloseStatus, type Request, type Server, type WebSocketChannel } from '../../lib/index.ts';
 import { connectRaw, get, responsesOf, sleep, withServer } from './helpers/raw.ts';
 import { ACCEPT, clientFrame, closePayload, framesAfter101, headEnd, until, upgradeRequest } from './ws-support.ts';
+import { makeCert } from '../helpers/tls-cert.ts';
 
 type Closed = [CloseStatus, number | undefined, string | undefined];
 
@@ -560,44 +561,29 @@ test('an async handler may return the channel after awaiting', async () => {
 });
 
 test('wss: WebSocket channels on a TLS server (runServer tls)', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join(tmpdir(), 'httpkit-wss-'));
+  // openssl is a required test tool (installed by .ci/run): makeCert throws without it.
+  const { key, cert } = makeCert();
+  const tls = { key, cert };
+  const closes: Closed[] = [];
+  const server = await runServer((req) => asChannel(req, {
+    onReceive: (ch, d) => ch.send(d),
+    onClose: (_ch, s, code, reason) => closes.push([s, code, reason]),
+  }), { ip: '127.0.0.1', port: 0, tls });
   try {
-    try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'),
-        '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    } catch (err) {
-      // openssl is a required test tool (installed by .ci/run): fail, never skip silently.
-      throw new Error(`openssl is required for the wss test: ${(err as Error).message}`);
-    }
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const tls = { key: readFileSync(join(dir, 'key.pem')), cert };
-    const closes: Closed[] = [];
-    const server = await runServer((req) => asChannel(req, {
-      onReceive: (ch, d) => ch.send(d),
-      onClose: (_ch, s, code, reason) => closes.push([s, code, reason]),
-    }), { ip: '127.0.0.1', port: 0, tls });
-    try {
-      const c = await connect(`wss://127.0.0.1:${server.port}/`, { tls: { ca: cert } });
-      const got = collect(c);
-      c.send('secure');
-      c.send(Buffer.alloc(100_000, 3));
-      await until(() => got.length === 2, 5000, 'echoes');
-      assert.deepEqual(got[0], ['secure', false]);
-      assert.ok((got[1]![0] as Buffer).equals(Buffer.alloc(100_000, 3)));
-      const closed = closedOf(c);
-      c.close(4100, 'done');
-      assert.deepEqual(await closed, [4100, '']);
-      await until(() => closes.length === 1);
-      assert.deepEqual(closes, [['client-close', 4100, 'done']]);
-    } finally {
-      await server.stop({ timeout: 200 });
-    }
+    const c = await connect(`wss://127.0.0.1:${server.port}/`, { tls: { ca: cert } });
+    const got = collect(c);
+    c.send('secure');
+    c.send(Buffer.alloc(100_000, 3));
+    await until(() => got.length === 2, 5000, 'echoes');
+    assert.deepEqual(got[0], ['secure', false]);
+    assert.ok((got[1]![0] as Buffer).equals(Buffer.alloc(100_000, 3)));
+    const closed = closedOf(c);
+    c.close(4100, 'done');
+    assert.deepEqual(await closed, [4100, '']);
+    await until(() => closes.length === 1);
+    assert.deepEqual(closes, [['client-close', 4100, 'done']]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop({ timeout: 200 });
   }
 });
 
