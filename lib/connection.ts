@@ -11,7 +11,7 @@ import { Exchange, WAITING, READY, DONE, kRespond, errorResponse, TEXT_HEADERS, 
 import { ParserSlot } from './parser-slot.ts';
 import { applyForwarded } from './forwarded.ts';
 import { writeResponse, destroyBody } from './response-sender.ts';
-import { RingRequest, kExchange, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
+import { RingRequest, HeaderFacts, kExchange, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
 
 // The exchange contract is used by the channel API and the WebSocket integration.
 export { Exchange, kRespond, errorResponse, type Abortable, type CloseStatus } from './exchange.ts';
@@ -42,7 +42,7 @@ const F_CLOSING = 64;
 const F_LINGERING = 128;
 const F_CLOSED = 256;
 const targetScratch: TargetParts = { uri: null, queryString: null, authority: null };
-const hostScratch = { hostCount: 0 };
+const facts = new HeaderFacts();
 
 export class Connection implements Timed {
   readonly socket: Socket;
@@ -210,16 +210,19 @@ export class Connection implements Timed {
     slot.head = head;
     slot.headDone = true;
     const ctx = this.ctx;
-    const headers = buildHeaders(head.rawHeaders, hostScratch);
+    const headers = buildHeaders(head.rawHeaders, facts);
     slot.headers = headers;
+    slot.host = facts.host;
+    slot.contentType = facts.contentType ?? null;
+    slot.hasContentLength = facts.hasContentLength;
     if (head.versionMajor !== 1) return this.rejectHead(505);
     // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before; a valid value.
-    const hosts = hostScratch.hostCount;
+    const hosts = facts.hostCount;
     if (hosts > 1 || (hosts === 0 && head.versionMinor >= 1)) return this.rejectHead(400);
-    if (hosts === 1 && !isValidHost(headers.host!)) return this.rejectHead(400);
+    if (hosts === 1 && !isValidHost(facts.host!)) return this.rejectHead(400);
     const cl = head.contentLength;
     if (cl > ctx.maxBody) return this.rejectHead(413);
-    const expect = headers.expect;
+    const expect = facts.expect;
     if (expect !== undefined) {
       if (expect.toLowerCase() !== '100-continue') return this.rejectHead(417);
       // 100 Continue only when it cannot interleave with earlier responses.
@@ -302,7 +305,9 @@ export class Connection implements Timed {
       this.settle(ex, errorResponse(400));
       return;
     }
-    const host = headers.host;
+    const host = slot.host;
+    const contentType = slot.contentType;
+    const hasContentLength = slot.hasContentLength;
     const upgradeHeader = head.upgrade ? headers.upgrade : undefined;
     const req = new RingRequest(
       ringMethod(method),
@@ -310,6 +315,8 @@ export class Connection implements Timed {
       targetScratch.queryString,
       http10 ? 'HTTP/1.0' : head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.' + head.versionMinor,
       headers,
+      contentType,
+      hasContentLength,
       body,
       ctx.scheme,
       targetScratch.authority !== null ? hostName(targetScratch.authority) : host === undefined ? (this.socket.localAddress ?? ctx.localName) : hostName(host),

@@ -15,6 +15,10 @@ export class ParserSlot {
   conn: Connection | null = null;
   head: RequestHead | null = null;
   headers: RequestHeaders | null = null;
+  /** From the head, for the request map: the Host value (one line), Content-Type, whether Content-Length came. */
+  host: string | undefined = undefined;
+  contentType: string | null = null;
+  hasContentLength = false;
   body: Buffer | null = null;
   bodyLength = 0;
   /** Largest body this message may have: its Content-Length, or maxBody when chunked. */
@@ -46,6 +50,9 @@ export class ParserSlot {
   clear(): void {
     this.head = null;
     this.headers = null;
+    this.host = undefined;
+    this.contentType = null;
+    this.hasContentLength = false;
     this.body = null;
     this.bodyLength = 0;
     this.bodyLimit = 0;

@@ -37,6 +37,8 @@ export class RingRequest implements Request {
     queryString: string | null,
     protocol: string,
     headers: RequestHeaders,
+    contentType: string | null,
+    hasContentLength: boolean,
     body: Buffer | null,
     scheme: 'http' | 'https',
     serverName: string,
@@ -56,10 +58,9 @@ export class RingRequest implements Request {
     this.protocol = protocol;
     this.headers = headers;
     this.body = body;
-    const ct = headers['content-type'];
-    this.contentType = ct === undefined ? null : ct;
-    this.contentLength = body === null ? (headers['content-length'] === undefined ? null : 0) : body.length;
-    this.characterEncoding = ct === undefined ? null : charsetOf(ct);
+    this.contentType = contentType;
+    this.contentLength = body === null ? (hasContentLength ? 0 : null) : body.length;
+    this.characterEncoding = contentType === null ? null : charsetOf(contentType);
     this.startTime = startTime;
     this.isWebSocket = isWebSocket;
     this[kExchange] = exchange;
@@ -114,18 +115,43 @@ function equalsLower(name: string, lowerName: string): boolean {
 }
 
 /**
+ * What buildHeaders saw of the fields the server itself reads, so that it need not look
+ * them up in the map again (lookups in maps of varying shapes are the slow kind).
+ */
+export class HeaderFacts {
+  /** Host lines (RFC 9112 3.2 needs exactly one). */
+  hostCount = 0;
+  /** The Host value when there is exactly one line. */
+  host: string | undefined = undefined;
+  expect: string | undefined = undefined;
+  contentType: string | undefined = undefined;
+  hasContentLength = false;
+}
+
+const SEEN_EXPECT = 1;
+const SEEN_CONTENT_TYPE = 2;
+const SEEN_CONTENT_LENGTH = 4;
+
+/**
  * Header map from [name, value, ...]: lower-cased names; repeated fields joined with
  * ", " (RFC 9110 5.3), Cookie with "; " (RFC 6265 5.4). Set-Cookie cannot be combined
  * with commas (RFC 9110 5.3), so repeated Set-Cookie lines are joined with "\n".
- * Also counts Host lines (RFC 9112 3.2 needs exactly one).
+ * Notes Host, Expect, Content-Type and Content-Length in `out`.
  */
-export function buildHeaders(raw: string[], out: { hostCount: number }): RequestHeaders {
+export function buildHeaders(raw: string[], out: HeaderFacts): RequestHeaders {
   const headers: RequestHeaders = {};
   let hosts = 0;
+  let host: string | undefined;
+  let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = lower(raw[i]!);
     const value = raw[i + 1]!;
-    if (name === 'host') hosts++;
+    if (name === 'host') {
+      hosts++;
+      host = value;
+    } else if (name === 'expect') seen |= SEEN_EXPECT;
+    else if (name === 'content-type') seen |= SEEN_CONTENT_TYPE;
+    else if (name === 'content-length') seen |= SEEN_CONTENT_LENGTH;
     const prev = headers[name];
     // Not a string: absent, or inherited from Object.prototype (`constructor`, ...).
     if (typeof prev !== 'string') {
@@ -136,6 +162,11 @@ export function buildHeaders(raw: string[], out: { hostCount: number }): Request
     else headers[name] = prev + ', ' + value;
   }
   out.hostCount = hosts;
+  out.host = hosts === 1 ? host : undefined;
+  // Repeated lines were joined above: the map holds the value to use.
+  out.expect = (seen & SEEN_EXPECT) !== 0 ? headers.expect : undefined;
+  out.contentType = (seen & SEEN_CONTENT_TYPE) !== 0 ? headers['content-type'] : undefined;
+  out.hasContentLength = (seen & SEEN_CONTENT_LENGTH) !== 0;
   return headers;
 }
 

@@ -51,7 +51,7 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
   if (body === null || body === undefined) length = ex.isHead && scan.length >= 0 ? scan.length : 0;
   else if (typeof body === 'string') {
     bodyStr = body;
-    length = body.length === 0 ? 0 : Buffer.byteLength(body, 'utf8');
+    length = utf8Length(body);
   } else if (body instanceof Uint8Array) {
     bodyBuf = body;
     length = body.byteLength;
@@ -97,6 +97,14 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
     writeBuffer(conn, bodyBuf);
   } else conn.out += head;
   return true;
+}
+
+/** UTF-8 byte length; short ASCII strings (most small bodies) without a call into C++. */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 127) return Buffer.byteLength(s, 'utf8');
+  return n;
 }
 
 export function writeResponseReplaced(conn: Connection, ex: Exchange, res: Response, oldBody: unknown): boolean {
