@@ -736,10 +736,13 @@ let nodeEndListener: ((...args: unknown[]) => void) | null = null;
 
 function dropNodeEndListener(socket: Socket): void {
   if (!socket.allowHalfOpen || socket.listenerCount('end') !== 1) return;
-  const own = socket.listeners('end')[0] as (...args: unknown[]) => void;
-  if (own.name !== 'onReadableStreamEnd') return;
-  nodeEndListener = own;
-  socket.removeListener('end', own);
+  if (nodeEndListener === null) {
+    // Found once (a copy of the listener list); later sockets just remove it.
+    const own = socket.listeners('end')[0] as (...args: unknown[]) => void;
+    if (own.name !== 'onReadableStreamEnd') return;
+    nodeEndListener = own;
+  }
+  socket.removeListener('end', nodeEndListener);
 }
 
 // Shared listeners: no closures per connection.
