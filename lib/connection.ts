@@ -216,6 +216,13 @@ export class Connection implements Timed {
     slot.contentType = facts.contentType ?? null;
     slot.hasContentLength = facts.hasContentLength;
     if (head.versionMajor !== 1) return this.rejectHead(505);
+    // Ring lower-cases the method, so `get` would be served as GET: methods are
+    // case-sensitive (RFC 9110 9.1), and a lower-case one is refused, as nginx does.
+    const method = head.method;
+    if (method !== 'GET' && method !== 'POST' && hasLowerCase(method)) return this.rejectHead(400);
+    // RFC 9112 6.1: a transfer coding the server does not apply (gzip, deflate, ... before
+    // the final chunked) is not understood: 501, rather than a still-encoded body.
+    if (head.chunked && !isChunkedOnly(headers['transfer-encoding']!)) return this.rejectHead(501);
     // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before; a valid value.
     const hosts = facts.hostCount;
     if (hosts > 1 || (hosts === 0 && head.versionMinor >= 1)) return this.rejectHead(400);
@@ -805,4 +812,17 @@ export function exchangeOf(req: object): Exchange | null {
 export function takeOverSocket(req: object, onGoingAway?: () => void): { socket: Socket; head: Buffer } | null {
   const ex = exchangeOf(req);
   return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null);
+}
+
+function hasLowerCase(method: string): boolean {
+  for (let i = 0; i < method.length; i++) {
+    const c = method.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) return true;
+  }
+  return false;
+}
+
+/** The Transfer-Encoding value names chunked alone (any case, surrounding spaces allowed). */
+function isChunkedOnly(value: string): boolean {
+  return value === 'chunked' || value.trim().toLowerCase() === 'chunked';
 }

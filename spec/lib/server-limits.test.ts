@@ -142,3 +142,37 @@ test('a chunked body of thousands of 1-byte chunks arrives whole (one growing bu
     assert.equal(r!.body.toString(), `40000 abc${String.fromCharCode(97 + (39997 % 26))}${String.fromCharCode(97 + (39998 % 26))}${String.fromCharCode(97 + (39999 % 26))}`);
   });
 });
+
+test('a transfer coding other than chunked alone gets 501 and never reaches the handler', async () => {
+  let calls = 0;
+  await withServer((req) => {
+    calls++;
+    return sizeOf(req);
+  }, {}, async (server) => {
+    for (const te of ['gzip, chunked', 'deflate, chunked', 'x-custom,chunked']) {
+      const r = responsesOf(await sendRaw(server.port, `POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`))[0]!;
+      assert.equal(r.status, 501, te);
+      assert.equal(r.headers.connection, 'close', te);
+    }
+    const ok = responsesOf(await sendRaw(server.port, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n'))[0]!;
+    assert.equal(ok.body.toString(), '3');
+    assert.equal(calls, 1);
+  });
+});
+
+test('methods are case-sensitive: a lower-case method gets 400 instead of aliasing an upper-case one', async () => {
+  const seen: string[] = [];
+  await withServer((req) => {
+    seen.push(req.requestMethod);
+    return { body: req.requestMethod };
+  }, {}, async (server) => {
+    for (const m of ['get', 'Post', 'dElEtE', 'm-search']) {
+      const r = responsesOf(await sendRaw(server.port, `${m} / HTTP/1.1\r\nHost: h\r\n\r\n`))[0]!;
+      assert.equal(r.status, 400, m);
+      assert.equal(r.headers.connection, 'close', m);
+    }
+    const ok = responsesOf(await sendRaw(server.port, 'M-SEARCH / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'))[0]!;
+    assert.equal(ok.body.toString(), 'm-search');
+    assert.deepEqual(seen, ['m-search']);
+  });
+});
