@@ -271,6 +271,8 @@ export class WebSocketChannel implements Channel, Abortable {
     // Stay the exchange's abortee: stop() tells us 'going-away' (no closure per connection).
     ex.abortee = this;
     const { socket, head } = taken;
+    // The WebSocket answers FIN with FIN itself: one 'end' listener per socket, not an array of two.
+    socket.removeAllListeners('end');
     socket.write(result.response);
     const ws = new ChannelSocket(socket, this, {
       role: 'server',
