@@ -76,7 +76,8 @@ export class Receiver {
   private msgLength = 0;
   private msgFrames = 0;
   private utf8State = UTF8_ACCEPT;
-  private fragments: Buffer[] = [];
+  /** Earlier frames of the message in progress; null when none (no idle array per connection). */
+  private fragments: Buffer[] | null = null;
 
   constructor(handler: ReceiverHandler, opts: ReceiverOptions) {
     this.handler = handler;
@@ -106,7 +107,7 @@ export class Receiver {
     this.stopped = true;
     this.scanned = 0;
     this.chunks = [];
-    this.fragments = [];
+    this.fragments = null;
     this.buffered = 0;
     this.offset = 0;
   }
@@ -363,7 +364,7 @@ export class Receiver {
    */
   private dataFrame(data: Buffer, validated = 0): void {
     const fin = this.fin;
-    if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments.length === 0 && !this.msgCompressed && validated === 0)) {
+    if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments === null && !this.msgCompressed && validated === 0)) {
       // Fragmented, compressed or streamed text: validate incrementally so a bad sequence fails now.
       const s = utf8Continue(this.utf8State, validated > 0 ? data.subarray(validated) : data);
       if (s === UTF8_REJECT || (fin && s !== UTF8_ACCEPT)) {
@@ -374,23 +375,23 @@ export class Receiver {
     }
     if (!fin) {
       if (data.length > 0) {
-        this.fragments.push(data);
+        (this.fragments ??= []).push(data);
         this.msgLength += data.length;
       }
       return;
     }
     let msg: Buffer;
     const frags = this.fragments;
-    if (frags.length === 0) msg = data;
+    if (frags === null) msg = data;
     else {
       if (data.length > 0) frags.push(data);
       msg = Buffer.concat(frags, this.msgLength + data.length);
-      this.fragments = [];
+      this.fragments = null;
     }
     const opcode = this.msgOpcode;
     this.msgOpcode = 0;
     this.msgLength = 0;
-    if (opcode === Opcode.TEXT && frags.length === 0 && !this.msgCompressed && validated === 0 && !isUtf8(msg)) {
+    if (opcode === Opcode.TEXT && frags === null && !this.msgCompressed && validated === 0 && !isUtf8(msg)) {
       this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
       return;
     }
