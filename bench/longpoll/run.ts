@@ -2,24 +2,18 @@
 // server RSS and heap per waiting request, and the time from the broadcast to the
 // last response received. httpkit (asChannel) vs the same app on node:http, same run.
 //   npm run bench -- longpoll          (CONNECTIONS=10000)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rerunWithRaisedFdLimit } from '../fd-limit.ts';
 import { onPath } from '../../spec/helpers/tools.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.CONNECTIONS ?? 10_000);
 
-if (process.env.HTTPKIT_BENCH_ULIMIT !== '1') {
-  const r = spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bash',
-    process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)], {
-    stdio: 'inherit',
-    env: { ...process.env, HTTPKIT_BENCH_ULIMIT: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+rerunWithRaisedFdLimit(import.meta.url);
 
 const pin = onPath('taskset');
 

@@ -3,36 +3,22 @@
 // httpkit vs node:http in the same run. Then p99 latency of a loaded httpkit server
 // with those connections open vs none (wrk, pinned to the other core).
 //   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5)
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onPath } from '../../spec/helpers/tools.ts';
+import { rerunWithRaisedFdLimit } from '../fd-limit.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.CONNECTIONS ?? 10_000);
 const duration = Number(process.env.DURATION ?? 5);
 
-// 2 fds per connection across the two processes: raise the descriptor limit first.
-if (process.env.HTTPKIT_BENCH_ULIMIT !== '1') {
-  const r = spawnSync('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bash',
-    process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)], {
-    stdio: 'inherit',
-    env: { ...process.env, HTTPKIT_BENCH_ULIMIT: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+rerunWithRaisedFdLimit(import.meta.url);
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const pin = have('taskset');
+const pin = onPath('taskset');
 const taskset = (cpu: string, cmd: string[]): string[] => (pin ? ['taskset', '-c', cpu, ...cmd] : cmd);
 
 interface Target {
@@ -161,7 +147,7 @@ for (const [label, flags] of [['default flags', []], ['--max-semi-space-size=1',
   console.log(`httpkit / node:http   RSS ${(h.rss / n.rss).toFixed(2)}x (target <= 0.5x)   heap ${(h.heap / n.heap).toFixed(2)}x; httpkit heap ${kb(h.heap)} (target <= 1.5 KB)`);
 }
 
-if (have('wrk')) {
+if (onPath('wrk')) {
   const t = await start('httpkit');
   try {
     await wrkP99(t.port).catch(() => null); // warm-up

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onPath } from '../../spec/helpers/tools.ts';
 import { createServer } from 'node:net';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,20 +16,12 @@ const connections = Number(process.env.CONNECTIONS ?? 50);
 const SERVER_CPU = process.env.SERVER_CPU ?? '0';
 const LOAD_CPU = process.env.LOAD_CPU ?? '1';
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-if (!have('wrk')) {
+if (!onPath('wrk')) {
   console.error('bench/server needs wrk (Debian: apt-get install wrk)');
   process.exit(1);
 }
-const pin = have('taskset');
+const pin = onPath('taskset');
 const taskset = (cpu: string, cmd: string[]): string[] => (pin ? ['taskset', '-c', cpu, ...cmd] : cmd);
 
 function freePort(): Promise<number> {
@@ -63,7 +56,7 @@ function startNode(kind: string): Promise<Target> {
 }
 
 async function startNginx(): Promise<Target | null> {
-  if (!have('nginx')) return null;
+  if (!onPath('nginx')) return null;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'httpkit-nginx-'));
   const conf = join(dir, 'nginx.conf');

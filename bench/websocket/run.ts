@@ -5,12 +5,15 @@
 // Echo runs at two pipeline depths: 1 (each connection waits for its echo: latency-bound,
 // most of the cost is the kernel's loopback TCP path, the same for both servers) and 8
 // (eight messages in flight per connection: server-bound, shows the framing cost).
-// Usage: npm run bench -- websocket [--seconds=3] [--conns=50] [--idle=10000] [--depths=1,8] [--rounds=3]
+// --via=server measures httpkit through the whole server (runServer + asChannel) instead
+// of node:net + websocket/ alone; `npm run bench -- websocket-server` is that run.
+// Usage: npm run bench -- websocket [--via=net|server] [--seconds=3] [--conns=50] [--idle=10000] [--depths=1,8] [--rounds=3]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { cpus } from 'node:os';
+import { rerunWithRaisedFdLimit } from '../fd-limit.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, def: number) => {
@@ -22,6 +25,12 @@ const CONNS = arg('conns', 50);
 const IDLE = arg('idle', 10000);
 const DEPTHS = (process.argv.find((x) => x.startsWith('--depths='))?.split('=')[1] ?? '1,8').split(',').map(Number);
 const ROUNDS = arg('rounds', 3);
+const VIA = process.argv.find((x) => x.startsWith('--via='))?.split('=')[1] ?? 'net';
+if (VIA !== 'net' && VIA !== 'server') throw new Error(`--via=${VIA}: net or server`);
+/** The server kind (bench/websocket/server.ts) that plays httpkit in this run. */
+const OURS = VIA === 'server' ? 'server' : 'httpkit';
+
+if (IDLE > 0) rerunWithRaisedFdLimit(import.meta.url);
 
 const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && cpus().length >= 2;
 function nodeCmd(cpu: number, script: string, args: string[], extra: string[] = []): [string, string[]] {
@@ -35,7 +44,8 @@ interface Server {
   lines: AsyncIterator<string>;
 }
 
-async function startServer(kind: string): Promise<Server> {
+async function startServer(name: string): Promise<Server> {
+  const kind = name === 'httpkit' ? OURS : name;
   const [cmd, args] = nodeCmd(0, 'server.ts', [kind], ['--expose-gc', ...(process.env.BENCH_PROF === kind ? ['--cpu-prof', '--cpu-prof-dir=.bench-out'] : [])]);
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -104,7 +114,7 @@ async function idle(kind: string): Promise<{ rssPerConn: number; heapPerConn: nu
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`node ${process.version}, ${cpus().length} CPUs, taskset ${haveTaskset ? 'on (server cpu0, driver cpu1)' : 'off'}, ulimit -n ${spawnSync('sh', ['-c', 'ulimit -n']).stdout.toString().trim()}`);
-console.log(`echo: ${CONNS} connections, ${SECONDS}s per run after 1s warm-up, best of ${ROUNDS} rounds (alternating order); CPU = server user+sys per echo`);
+console.log(`httpkit = ${VIA === 'server' ? 'runServer + asChannel' : 'node:net + websocket/'}; echo: ${CONNS} connections, ${SECONDS}s per run after 1s warm-up, best of ${ROUNDS} rounds (alternating order); CPU = server user+sys per echo`);
 
 for (const depth of DEPTHS) for (const [size, type, name] of [[64, 'text', '64 B text'], [16384, 'binary', '16 KiB binary']] as const) {
   const label = `${name} d${depth}`;
