@@ -1,6 +1,12 @@
 // Incremental frame parser. Socket chunks are kept in a short list and read in place;
 // a payload is copied only when it spans chunks. Masked payloads are unmasked in place.
 // Events go to a handler object (no per-frame closures).
+//
+// Lent input (push(chunk, true)): the caller reuses the chunk's memory once push()
+// returns (a shared read buffer). Frames that are whole in it are still read in place;
+// what must outlive the call is copied: the unparsed tail (a partial header or
+// payload), a fragment of an unfinished message, a payload handed to the inflater.
+// Events whose data views the lent chunk say so (`lent`): valid only during the call.
 import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD, unmaskInPlace } from './frame.ts';
 import { utf8Continue, UTF8_ACCEPT, UTF8_REJECT } from './utf8.ts';
 import { isUtf8 } from './builtins.ts';
@@ -8,12 +14,15 @@ import { isValidCloseCode, CloseCode } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
 import { InflateLimitError, type PerMessageDeflate } from './deflate.ts';
 
-/** What the receiver reports, synchronously. */
+/**
+ * What the receiver reports, synchronously. `lent` is true when `data` views a chunk
+ * pushed as lent: it is valid only until the call returns (copy to keep).
+ */
 export interface ReceiverHandler {
   /** A complete text or binary message. */
-  rxMessage(data: Buffer, isBinary: boolean): void;
-  rxPing(data: Buffer): void;
-  rxPong(data: Buffer): void;
+  rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void;
+  rxPing(data: Buffer, lent: boolean): void;
+  rxPong(data: Buffer, lent: boolean): void;
   /** A valid close frame; the receiver ignores everything after it. */
   rxClose(code: number, reason: string): void;
   /** A protocol violation or limit; the receiver has stopped. */
@@ -54,6 +63,10 @@ export class Receiver {
   private busy = false;
   /** After a close frame or an error: input is ignored. */
   private stopped = false;
+  /** The chunk being pushed when the caller lends it (reuses its memory after push()). */
+  private lent: Buffer | null = null;
+  /** The last payload() views the lent chunk. */
+  private viewed = false;
 
   // Current frame.
   private fin = false;
@@ -87,14 +100,43 @@ export class Receiver {
     this.deflate = opts.deflate;
   }
 
-  /** Feed bytes. Returns false while the receiver waits on inflation (pause the source). */
-  push(chunk: Buffer): boolean {
+  /**
+   * Feed bytes. Returns false while the receiver waits on inflation (pause the source).
+   * With `lent`, the caller may overwrite `chunk` once this returns: nothing keeps a
+   * view of it (see the top of this file).
+   */
+  push(chunk: Buffer, lent = false): boolean {
     if (this.stopped) return true;
     if (chunk.length === 0) return !this.busy;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    if (!this.busy) this.run();
+    if (!lent) {
+      if (!this.busy) this.run();
+      return !this.busy;
+    }
+    this.lent = chunk;
+    try {
+      if (!this.busy) this.run();
+    } finally {
+      // Also when a handler threw: the rest of the chunk must not stay a view.
+      this.lent = null;
+      this.keepRest(chunk);
+    }
     return !this.busy;
+  }
+
+  /** Replace what is left of the lent `chunk` (always the last in the list) by a copy. */
+  private keepRest(chunk: Buffer): void {
+    const chunks = this.chunks;
+    const last = chunks.length - 1;
+    if (last < 0 || chunks[last] !== chunk) return;
+    const start = last === 0 ? this.offset : 0;
+    chunks[last] = copyOf(chunk, start, chunk.length);
+    if (last === 0) {
+      this.offset = 0;
+      // A text frame's scan position inside this chunk moves with it.
+      if (this.scanned > 0 && this.scanIdx === 0) this.scanPos -= start;
+    }
   }
 
   /** Bytes received and not parsed yet (more frames may follow in the current chunk). */
@@ -158,12 +200,15 @@ export class Receiver {
     return out;
   }
 
+  /** The next `n` bytes: a view of chunks[0] when it holds them all (sets `viewed` if that is lent), else a copy. */
   private payload(n: number): Buffer {
+    this.viewed = false;
     if (n === 0) return EMPTY;
     const c = this.chunks[0]!;
     const avail = c.length - this.offset;
     if (avail >= n) {
       const b = this.offset === 0 && avail === n ? c : c.subarray(this.offset, this.offset + n);
+      this.viewed = c === this.lent;
       this.advance(n, avail);
       return b;
     }
@@ -296,20 +341,23 @@ export class Receiver {
 
   private readData(): void {
     const n = this.payloadLength;
-    const data = this.payload(n);
+    let data = this.payload(n);
+    const lent = this.viewed;
     const done = this.scanned;
     this.scanned = 0;
     if (this.masked && n > done) this.unmask(data, done, n, done);
     this.state = S_INFO;
     if (this.opcode >= 0x8) {
-      this.control(data);
+      this.control(data, lent);
       return;
     }
     if (this.msgCompressed) {
+      // The inflater reads its input later, on the thread pool.
+      if (lent) data = copyOf(data, 0, n);
       this.inflate(data);
       return;
     }
-    this.dataFrame(data, done);
+    this.dataFrame(data, done, lent);
   }
 
   /** Unmask `buf[start, end)`, whose first byte is payload byte number `pos`. */
@@ -360,9 +408,10 @@ export class Receiver {
 
   /**
    * Add one (decompressed) frame's bytes to the message; deliver it on FIN.
-   * The first `validated` bytes were UTF-8 checked while the frame was arriving.
+   * The first `validated` bytes were UTF-8 checked while the frame was arriving;
+   * `lent`: data views the lent chunk.
    */
-  private dataFrame(data: Buffer, validated = 0): void {
+  private dataFrame(data: Buffer, validated: number, lent: boolean): void {
     const fin = this.fin;
     if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments === null && !this.msgCompressed && validated === 0)) {
       // Fragmented, compressed or streamed text: validate incrementally so a bad sequence fails now.
@@ -375,7 +424,7 @@ export class Receiver {
     }
     if (!fin) {
       if (data.length > 0) {
-        (this.fragments ??= []).push(data);
+        (this.fragments ??= []).push(lent ? copyOf(data, 0, data.length) : data);
         this.msgLength += data.length;
       }
       return;
@@ -387,6 +436,7 @@ export class Receiver {
       if (data.length > 0) frags.push(data);
       msg = Buffer.concat(frags, this.msgLength + data.length);
       this.fragments = null;
+      lent = false;
     }
     const opcode = this.msgOpcode;
     this.msgOpcode = 0;
@@ -395,7 +445,7 @@ export class Receiver {
       this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
       return;
     }
-    this.handler.rxMessage(msg, opcode === Opcode.BINARY);
+    this.handler.rxMessage(msg, opcode === Opcode.BINARY, lent);
   }
 
   private inflate(data: Buffer): void {
@@ -410,20 +460,20 @@ export class Receiver {
         return;
       }
       this.fin = fin;
-      this.dataFrame(out!);
+      this.dataFrame(out!, 0, false);
       if (this.stopped) return;
       this.run();
       if (!this.busy && !this.stopped) this.handler.rxResume();
     });
   }
 
-  private control(data: Buffer): void {
+  private control(data: Buffer, lent: boolean): void {
     if (this.opcode === Opcode.PING) {
-      this.handler.rxPing(data);
+      this.handler.rxPing(data, lent);
       return;
     }
     if (this.opcode === Opcode.PONG) {
-      this.handler.rxPong(data);
+      this.handler.rxPong(data, lent);
       return;
     }
     // Close.
@@ -455,4 +505,11 @@ export class Receiver {
     this.handler.rxError(new WebSocketError(code, closeCode, message));
     return false;
   }
+}
+
+/** A new buffer holding `src[start, end)`. */
+function copyOf(src: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  src.copy(out, 0, start, end);
+  return out;
 }

@@ -31,7 +31,7 @@ export interface WebSocketOptions {
   heartbeatInterval?: number;
   /** How long to wait for the peer's close frame or TCP close before destroying the socket, in ms. Default 10000. */
   closeTimeout?: number;
-  /** A complete message; text is a UTF-8-validated Buffer (may view the socket chunk: copy to keep). Default: ignore. */
+  /** A complete message; text is a UTF-8-validated Buffer. It may view the socket chunk (copy before changing it); it stays valid after the call, also with `feed()`. Default: ignore. */
   onMessage?: (data: Buffer, isBinary: boolean) => void;
   /** A ping arrived (the pong is already queued). Default: ignore. */
   onPing?: (data: Buffer) => void;
@@ -43,6 +43,13 @@ export interface WebSocketOptions {
   onError?: (err: WebSocketError) => void;
   /** The socket's write buffer drained (after send() returned false). Default: ignore. */
   onDrain?: () => void;
+  /**
+   * The owner of the socket reads it and hands each chunk to `feed()`: no 'data'
+   * listener is added (e.g. a socket read with node:net's `onread` option into one
+   * shared buffer). Pausing on backpressure still goes through socket.pause()/resume().
+   * Default false.
+   */
+  externalRead?: boolean;
 }
 
 /** Per-send options. */
@@ -138,7 +145,7 @@ export class WebSocket implements ReceiverHandler {
     const period = this.heartbeatInterval || this.idleTimeout;
     if (typeof net.setTimeout === 'function') net.setTimeout(period);
     if (period > 0) socket.on('timeout', socketOnTimeout);
-    socket.on('data', socketOnData);
+    if (options.externalRead !== true) socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
@@ -235,18 +242,20 @@ export class WebSocket implements ReceiverHandler {
 
   // ---- receiver events ----
 
-  rxMessage(data: Buffer, isBinary: boolean): void {
+  rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
     this.quietMs = 0;
-    this.onMessage(data, isBinary);
+    this.onMessage(lent ? copyOf(data) : data, isBinary);
   }
 
-  rxPing(data: Buffer): void {
+  rxPing(data: Buffer, lent: boolean): void {
+    // Rare and at most 125 bytes: one copy serves the queued pong and the callback.
+    if (lent) data = copyOf(data);
     if (this.readyState === OPEN) this.sender.sendControl(Opcode.PONG, data);
     this.onPing(data);
   }
 
-  rxPong(data: Buffer): void {
-    this.onPong(data);
+  rxPong(data: Buffer, lent: boolean): void {
+    this.onPong(lent ? copyOf(data) : data);
   }
 
   rxClose(code: number, reason: string): void {
@@ -308,14 +317,24 @@ export class WebSocket implements ReceiverHandler {
     this.sender.sendControl(Opcode.PING, EMPTY);
   }
 
-  /** @internal */
-  receive(chunk: Buffer): void {
+  /**
+   * Hand over bytes read from the socket (with `externalRead`). The chunk is only
+   * borrowed: the caller may overwrite it once feed() returns (a shared read buffer);
+   * whatever must outlive the call is copied, and onMessage/onPing/onPong get their
+   * own copies when their data would view it.
+   */
+  feed(chunk: Buffer): void {
+    this.receive(chunk, true);
+  }
+
+  /** @internal bytes from the socket; `lent`: the caller reuses the chunk after the call. */
+  receive(chunk: Buffer, lent = false): void {
     this.awaitingPong = false;
     const sender = this.sender;
     sender.beginBatch();
     let more = true;
     try {
-      more = this.receiver.push(chunk);
+      more = this.receiver.push(chunk, lent);
     } finally {
       // Replies to this chunk leave together, even if a handler threw.
       sender.endBatch();
@@ -359,6 +378,13 @@ function socketOnDrain(this: Duplex): void {
 
 function socketOnTimeout(this: Duplex): void {
   wsOf(this).timedOut();
+}
+
+/** A copy of `data` the receiver of an event may keep. */
+function copyOf(data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(data.length);
+  data.copy(out, 0, 0, data.length);
+  return out;
 }
 
 function pushHead(ws: WebSocket, head: Buffer): void {
