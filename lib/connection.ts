@@ -25,6 +25,12 @@ const MAX_QUEUED = 32;
 const PREALLOCATE_BODY = 64 * 1024;
 /** Output waiting in user space before reading pauses (a client that pipelines but does not read). */
 const MAX_PENDING_OUTPUT = 64 * 1024;
+/**
+ * A paused fast-path connection goes on reading (copies, into leftover) up to this many
+ * bytes before it stops the socket, as a paused stream fills its buffer: a client that
+ * leaves meanwhile (FIN, RST) is still noticed.
+ */
+const PAUSED_READ_LIMIT = 16 * 1024;
 
 const HTML_HEADERS = Object.freeze({ 'content-type': 'text/html; charset=utf-8' });
 const SILENT: Response = Object.freeze({ status: 500 });
@@ -41,6 +47,10 @@ const F_WAITING_DRAIN = 32;
 const F_CLOSING = 64;
 const F_LINGERING = 128;
 const F_CLOSED = 256;
+const F_FAST_READ = 512;
+const F_DETACHED = 1024;
+const F_READ_STOPPED = 2048;
+const F_EOF_PENDING = 4096;
 const targetScratch: TargetParts = { uri: null, queryString: null, authority: null };
 const facts = new HeaderFacts();
 
@@ -58,8 +68,10 @@ export class Connection implements Timed {
   msgStart = 0;
   /** Output batch: one write per socket read. */
   out = '';
-  /** Bytes read while reading was paused, parsed on resume. */
+  /** Bytes read while reading was paused, parsed on resume (always a copy: never a view of a read buffer). */
   leftover: Buffer | null = null;
+  /** After a hand-over on the fast read path: where reads go (null: into the socket's Readable). */
+  private receiver: ((buf: Buffer) => void) | null = null;
   /** The boolean states below, packed: an idle connection is a few words. */
   private flags = 0;
 
@@ -102,12 +114,17 @@ export class Connection implements Timed {
   timerList = NO_LIST;
   deadline = 0;
 
-  constructor(socket: Socket, ctx: ServerContext) {
+  /**
+   * `fastRead`: the socket was made by adoptSocket() with onFastRead as its read
+   * callback; otherwise bytes come through 'data' events.
+   */
+  constructor(socket: Socket, ctx: ServerContext, fastRead = false) {
     this.socket = socket;
     this.ctx = ctx;
     (socket as unknown as Record<symbol, Connection>)[kConn] = this;
     socket.setNoDelay(true);
-    socket.on('data', onSocketData);
+    if (fastRead) this.flags = F_FAST_READ;
+    else socket.on('data', onSocketData);
     dropNodeEndListener(socket);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
@@ -118,14 +135,43 @@ export class Connection implements Timed {
 
   // ---- reading -------------------------------------------------------------
 
+  /** After a hand-over with a receiver, on the stream path. */
+  receive(buf: Buffer): void {
+    this.receiver!(buf);
+  }
+
+  /**
+   * A read on the fast path. `buf` is the process-wide read buffer: its bytes are valid
+   * only until this returns, so nothing here keeps a view of it (the parser copies a
+   * partial line into its stash, bodies are copied into their own buffer, leftover
+   * bytes are copied by pauseReading()).
+   */
+  onFastRead(nread: number, buf: Buffer): boolean {
+    if ((this.flags & F_DETACHED) === 0) {
+      this.onData(buf.subarray(0, nread));
+      return true;
+    }
+    const receiver = this.receiver;
+    // A new owner without a receiver reads the socket as a stream: give it a copy, and
+    // stop reading when its Readable is full (read() starts it again).
+    if (receiver === null) {
+      const copy = Buffer.allocUnsafe(nread);
+      buf.copy(copy, 0, 0, nread);
+      return this.socket.push(copy);
+    }
+    receiver(buf.subarray(0, nread));
+    return true;
+  }
+
   onData(buf: Buffer): void {
     if (this.closed) return;
     const wheel = this.ctx.wheel;
     const now = wheel.touch();
     if (this.lingering || (this.closing && this.first === null)) return; // draining after a final response
     if (this.readPaused) {
-      // Data already read before the pause took effect: keep it for later.
-      this.leftover = this.leftover === null ? buf : Buffer.concat([this.leftover, buf]);
+      // Read while paused: keep (a copy) for later.
+      this.keepLeftover(buf);
+      if ((this.flags & F_READ_STOPPED) === 0 && this.leftover!.length >= PAUSED_READ_LIMIT) this.stopReading();
       return;
     }
     if (!this.inMessage) {
@@ -535,15 +581,35 @@ export class Connection implements Timed {
 
   // ---- read pausing --------------------------------------------------------
 
+  /**
+   * Keeps unparsed input for later. Always a copy: `rest` may be a view of the shared
+   * fast-path read buffer, which the next read of any connection overwrites.
+   */
+  private keepLeftover(rest: Buffer): void {
+    const kept = this.leftover;
+    this.leftover = kept === null ? Buffer.from(rest) : Buffer.concat([kept, rest]);
+  }
+
   private pauseReading(rest: Buffer | null): void {
-    if (rest !== null) this.leftover = this.leftover === null ? rest : Buffer.concat([this.leftover, rest]);
+    if (rest !== null) this.keepLeftover(rest);
     if (this.readPaused) return;
     this.readPaused = true;
-    this.socket.pause();
+    if ((this.flags & F_FAST_READ) === 0 || (this.leftover !== null && this.leftover.length >= PAUSED_READ_LIMIT)) this.stopReading();
     if (this.socket.writableLength > MAX_PENDING_OUTPUT && !this.waitingDrain) {
       this.waitingDrain = true;
       this.socket.once('drain', onSocketDrain);
     }
+  }
+
+  private stopReading(): void {
+    this.flags |= F_READ_STOPPED;
+    this.socket.pause();
+  }
+
+  private startReading(): void {
+    if ((this.flags & F_READ_STOPPED) === 0) return;
+    this.flags &= ~F_READ_STOPPED;
+    this.socket.resume();
   }
 
   resumeReading(): void {
@@ -562,8 +628,13 @@ export class Connection implements Timed {
       this.feed(rest);
       this.inRead = wasInRead;
       if (!wasInRead) this.flush();
+      if (this.leftover === null && (this.flags & F_EOF_PENDING) !== 0) {
+        // The FIN came after these bytes: now it is their turn to end the connection.
+        this.flags &= ~F_EOF_PENDING;
+        this.onEnd();
+      }
     }
-    if (!this.readPaused && !this.closed) this.socket.resume();
+    if (!this.readPaused && !this.closed) this.startReading();
     if (!this.inRead) this.updateTimer();
   }
 
@@ -619,7 +690,7 @@ export class Connection implements Timed {
     if (this.readPaused) {
       this.readPaused = false;
       this.leftover = null;
-      this.socket.resume();
+      this.startReading();
     }
     this.socket.end();
     this.ctx.wheel.addActive(this, this.ctx.wheel.now + this.ctx.lingerTimeout);
@@ -638,6 +709,13 @@ export class Connection implements Timed {
     if (this.closed) return;
     if (this.lingering) {
       this.socket.destroy();
+      return;
+    }
+    if (this.leftover !== null) {
+      // Requests read before the FIN wait unparsed (reading is paused): they come first,
+      // then resumeReading() ends the connection. Channels learn at once, as below.
+      this.flags |= F_EOF_PENDING;
+      this.notifyAbort('client-close');
       return;
     }
     this.closing = true;
@@ -686,7 +764,7 @@ export class Connection implements Timed {
   }
 
   /** Hand the raw socket over (WebSocket upgrade). See takeOverSocket(). */
-  detach(ex: Exchange, onGoingAway: (() => void) | null): { socket: Socket; head: Buffer } | null {
+  detach(ex: Exchange, onGoingAway: (() => void) | null, onRead?: ((buf: Buffer) => void) | null): { socket: Socket; head: Buffer } | null {
     if (this.closed || this.lingering || ex !== this.first || ex.state !== WAITING || !ex.upgrade) return null;
     this.flush();
     ex.detached = true;
@@ -700,11 +778,21 @@ export class Connection implements Timed {
     if (nodeEndListener !== null && socket.listenerCount('end') === 0) socket.on('end', nodeEndListener);
     socket.on('end', endOnEnd);
     if (this.waitingDrain) socket.off('drain', onSocketDrain);
+    // Handed over paused, whether or not the pause had stopped the socket yet.
+    if ((this.flags & F_READ_STOPPED) === 0) this.stopReading();
     this.ctx.wheel.remove(this);
     const head = this.leftover ?? Buffer.alloc(0);
     this.leftover = null;
     if (this.slot !== null) this.releaseParser();
     this.lingering = true; // never read or time out here again; 'close' still untracks it
+    if ((this.flags & F_FAST_READ) !== 0) {
+      // The read callback stays the connection's; from now on it serves the new owner.
+      this.receiver = onRead ?? null;
+      this.flags |= F_DETACHED;
+    } else if (onRead != null) {
+      this.receiver = onRead;
+      socket.on('data', onDetachedData);
+    }
     return { socket, head };
   }
 }
@@ -756,12 +844,34 @@ function dropNodeEndListener(socket: Socket): void {
 function connOf(socket: unknown): Connection {
   return (socket as Record<symbol, Connection>)[kConn]!;
 }
+/** The read callback of fast-path sockets (see adoptSocket). */
+export function onFastRead(this: Socket, nread: number, buf: Buffer): boolean {
+  const conn = connOf(this);
+  try {
+    return conn.onFastRead(nread, buf);
+  } catch (err) {
+    // A bug (or a throwing receiver) must cost one connection, never the process.
+    conn.ctx.errorLogger(err);
+    this.destroy();
+    return false;
+  }
+}
 function onSocketData(this: Socket, buf: Buffer): void {
   const conn = connOf(this);
   try {
     conn.onData(buf);
   } catch (err) {
     // A bug must cost one connection, never the process and its other clients.
+    conn.ctx.errorLogger(err);
+    this.destroy();
+  }
+}
+/** 'data' after a hand-over with a receiver, on the stream path: same contract as the fast path. */
+function onDetachedData(this: Socket, buf: Buffer): void {
+  const conn = connOf(this);
+  try {
+    conn.receive(buf);
+  } catch (err) {
     conn.ctx.errorLogger(err);
     this.destroy();
   }
@@ -802,16 +912,29 @@ export function exchangeOf(req: object): Exchange | null {
  * Take the raw socket of an upgrade request (`req.isWebSocket`, or any request whose
  * head asked for an upgrade) away from the HTTP connection, before any response was
  * written for it. Returns the socket (paused, no HTTP listeners left but an 'error'
- * logger) and the bytes that arrived after the request head (`head`, maybe empty),
- * or null when the request is not an upgrade, is not the next to answer, or the
- * client is gone. The caller owns the socket from then on: it writes the 101, adds its
- * own 'data'/'error' listeners and calls socket.resume(). `server.connections` still
- * counts it until it closes; `stop()` calls `onGoingAway` (so a WebSocket can send
- * its 1001 close) and destroys the socket when the stop timeout ends.
+ * logger) and the bytes that arrived after the request head (`head`, maybe empty; the
+ * caller's own copy), or null when the request is not an upgrade, is not the next to
+ * answer, or the client is gone. The caller owns the socket from then on: it writes
+ * the 101, adds its own 'error' listener and calls socket.resume(). `server.connections`
+ * still counts it until it closes; `stop()` calls `onGoingAway` (so a WebSocket can
+ * send its 1001 close) and destroys the socket when the stop timeout ends.
+ *
+ * Reading goes one of two ways:
+ * - Without `onRead`, the socket is an ordinary stream: 'data' listeners, pipe() and
+ *   async iteration see every byte, in Buffers the caller owns.
+ * - With `onRead`, every later read is passed to `onRead(buf)`, and nothing reaches
+ *   the socket's Readable (its 'end', 'error' and 'close' events still come). On the
+ *   fast read path (plain TCP, `fastRead` on) `buf` is BORROWED: a view of a read
+ *   buffer shared by all connections, valid only until onRead returns; the next read
+ *   of any socket overwrites it. Copy whatever must outlive the call (a partial frame,
+ *   a payload kept for later). Under TLS, PROXY protocol or `fastRead: false`, `buf`
+ *   is a fresh Buffer, but relying on that is a bug. socket.pause() and resume() still
+ *   stop and restart the calls. An exception thrown by onRead is logged through
+ *   errorLogger and destroys the socket.
  */
-export function takeOverSocket(req: object, onGoingAway?: () => void): { socket: Socket; head: Buffer } | null {
+export function takeOverSocket(req: object, onGoingAway?: () => void, onRead?: (buf: Buffer) => void): { socket: Socket; head: Buffer } | null {
   const ex = exchangeOf(req);
-  return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null);
+  return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null, onRead ?? null);
 }
 
 function hasLowerCase(method: string): boolean {
