@@ -39,6 +39,11 @@ declare module './channel.ts' {
   interface ChannelOptions extends WebSocketChannelSettings {}
 }
 
+/** Connection.detach, with the read receiver that connections taking one accept as a third parameter. */
+interface DetachingConnection {
+  detach(ex: Exchange, onGoingAway: null, onRead?: (buf: Buffer) => void): { socket: Socket; head: Buffer } | null;
+}
+
 /** A WebSocket channel's onClose status for a close code received from the client. */
 export function closeStatusOf(code: number): CloseStatus {
   switch (code) {
@@ -72,6 +77,12 @@ class ChannelSocket extends WebSocket {
   constructor(socket: Socket, channel: WebSocketChannel, options: ConstructorParameters<typeof WebSocket>[1], head: Buffer) {
     super(socket, options, head);
     this.channel = channel;
+  }
+
+  /** Messages go to the channel as they are: text is decoded there, binary copied only when lent. */
+  override rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
+    this.quietMs = 0;
+    this.channel.received(data, isBinary, lent);
   }
 
   /** Only the idle timeout calls close() from inside; the channel marks its own calls. */
@@ -262,7 +273,11 @@ export class WebSocketChannel implements Channel, Abortable {
       this.finish(result.status === 403 ? 'server-close' : 'protocol-error', CloseCode.ABNORMAL, result.reason);
       return;
     }
-    const taken = ex.conn.detach(ex, null);
+    // Reads go straight from the connection's read callback to the WebSocket when the
+    // connection can do that (on its fast path they come from a shared, reused buffer).
+    const conn = ex.conn as unknown as DetachingConnection;
+    const direct = conn.detach.length >= 3;
+    const taken = direct ? conn.detach(ex, null, channelRead.bind(this)) : conn.detach(ex, null);
     if (taken === null) {
       // The client left (or the connection is closing) before its turn came.
       this.finish('client-close', CloseCode.ABNORMAL, '');
@@ -285,8 +300,8 @@ export class WebSocketChannel implements Channel, Abortable {
       idleTimeout: o.idleTimeout,
       heartbeatInterval: o.heartbeatInterval,
       closeTimeout: o.closeTimeout,
+      externalRead: direct,
     }, head);
-    ws.onMessage = wsOnMessage;
     ws.onPing = wsOnPing;
     ws.onClose = wsOnClose;
     ws.onError = wsOnError;
@@ -328,17 +343,23 @@ export class WebSocketChannel implements Channel, Abortable {
     ws.close(CloseCode.GOING_AWAY, 'server stopping');
   }
 
-  /** @internal */
-  received(data: Buffer, isBinary: boolean): void {
+  /** @internal a message; `lent`: data views a read buffer that is reused after this call. */
+  received(data: Buffer, isBinary: boolean, lent: boolean): void {
     const f = this.onReceive;
     if (f === null) return;
     // The per-message path: no argument arrays, a Promise check only when one came back.
     try {
-      const r = f(this, isBinary ? data : data.toString('utf8')) as unknown;
+      const r = f(this, isBinary ? (lent ? copyOf(data) : data) : data.toString('utf8')) as unknown;
       if (r !== undefined && r instanceof Promise) r.catch((err) => this.logError(err));
     } catch (err) {
       this.logError(err);
     }
+  }
+
+  /** @internal bytes read from the socket (see upgrade()). */
+  read(buf: Buffer): void {
+    const ws = this.ws;
+    if (ws !== null) ws.feed(buf);
   }
 
   /** @internal */
@@ -434,9 +455,6 @@ export class WebSocketChannel implements Channel, Abortable {
 }
 
 // Shared callbacks: `this` is the connection object, no closures per connection.
-function wsOnMessage(this: ChannelSocket, data: Buffer, isBinary: boolean): void {
-  this.channel.received(data, isBinary);
-}
 function wsOnPing(this: ChannelSocket, data: Buffer): void {
   this.channel.pinged(data);
 }
@@ -448,6 +466,15 @@ function wsOnError(this: ChannelSocket, err: WebSocketError): void {
 }
 function wsOnDrain(this: ChannelSocket): void {
   this.channel.socketDrained();
+}
+/** Bound to a channel as its socket's read receiver (a bound function is the smallest per-connection callable). */
+function channelRead(this: WebSocketChannel, buf: Buffer): void {
+  this.read(buf);
+}
+function copyOf(data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(data.length);
+  data.copy(out, 0, 0, data.length);
+  return out;
 }
 function pollDrain(ch: WebSocketChannel): void {
   ch.pollDrained();
