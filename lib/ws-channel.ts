@@ -277,7 +277,7 @@ export class WebSocketChannel implements Channel, Abortable {
     // connection can do that (on its fast path they come from a shared, reused buffer).
     const conn = ex.conn as unknown as DetachingConnection;
     const direct = conn.detach.length >= 3;
-    const taken = direct ? conn.detach(ex, null, channelRead.bind(this)) : conn.detach(ex, null);
+    const taken = direct ? conn.detach(ex, null, this.read.bind(this)) : conn.detach(ex, null);
     if (taken === null) {
       // The client left (or the connection is closing) before its turn came.
       this.finish('client-close', CloseCode.ABNORMAL, '');
@@ -309,6 +309,7 @@ export class WebSocketChannel implements Channel, Abortable {
     this.ws = ws;
     this.highWaterMark = o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.state = OPEN;
+    compactHeaders(req.headers as Record<string, unknown>);
     const early = this.early;
     this.early = null;
     if (early !== null) for (const m of early) ws.send(m);
@@ -356,7 +357,11 @@ export class WebSocketChannel implements Channel, Abortable {
     }
   }
 
-  /** @internal bytes read from the socket (see upgrade()). */
+  /**
+   * @internal bytes read from the socket, bound to the channel as the connection's read
+   * receiver. A bound method is the smallest per-connection callable (a bound function
+   * declaration would carry own name/length properties when its name is kept by defineProperty).
+   */
   read(buf: Buffer): void {
     const ws = this.ws;
     if (ws !== null) ws.feed(buf);
@@ -467,10 +472,6 @@ function wsOnError(this: ChannelSocket, err: WebSocketError): void {
 function wsOnDrain(this: ChannelSocket): void {
   this.channel.socketDrained();
 }
-/** Bound to a channel as its socket's read receiver (a bound function is the smallest per-connection callable). */
-function channelRead(this: WebSocketChannel, buf: Buffer): void {
-  this.read(buf);
-}
 function copyOf(data: Buffer): Buffer {
   const out = Buffer.allocUnsafe(data.length);
   data.copy(out, 0, 0, data.length);
@@ -500,6 +501,34 @@ function withDefaults(o: ChannelOptions, d: WebSocketChannelSettings | null): We
     highWaterMark: o.highWaterMark ?? d.highWaterMark,
     closeTimeout: o.closeTimeout ?? d.closeTimeout,
   };
+}
+
+/** Header values every handshake repeats: one shared string each instead of one per connection. */
+const COMMON_VALUES = new Map<string, string>(
+  ['websocket', 'Upgrade', 'upgrade', 'keep-alive, Upgrade', '13', 'no-cache', 'permessage-deflate; client_max_window_bits', 'gzip, deflate, br', 'gzip, deflate, br, zstd'].map((v) => [v, v]),
+);
+/** Values this long may be slices of the head string (shorter ones are copies already). */
+const SLICE_MIN = 13;
+
+/**
+ * The request map lives as long as its WebSocket, unlike the head it was parsed from.
+ * Header values are slices of the whole head string, which each slice keeps alive:
+ * long values become flat copies of their own, common ones shared strings.
+ */
+function compactHeaders(headers: Record<string, unknown>): void {
+  for (const name in headers) {
+    const v = headers[name];
+    if (typeof v !== 'string') continue;
+    const shared = COMMON_VALUES.get(v);
+    if (shared !== undefined) headers[name] = shared;
+    else if (v.length >= SLICE_MIN) headers[name] = flatCopy(v);
+  }
+}
+
+/** A copy of `s` that shares no memory with it (parser strings are latin1; others stay as they are). */
+function flatCopy(s: string): string {
+  const c = Buffer.from(s, 'latin1').toString('latin1');
+  return c === s ? c : s;
 }
 
 function upgradeRequestOf(req: Request): UpgradeRequest {

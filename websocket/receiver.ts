@@ -47,9 +47,17 @@ const S_DATA = 4;
 
 const EMPTY = Buffer.alloc(0);
 
+// Receiver.flags bits: the boolean states, packed (an idle connection is a few words).
+const F_SERVER = 1;
+const F_BUSY = 2;
+const F_STOPPED = 4;
+const F_FIN = 8;
+const F_MASKED = 16;
+const F_MSG_COMPRESSED = 32;
+const F_VIEWED = 64;
+
 export class Receiver {
   private readonly handler: ReceiverHandler;
-  private readonly isServer: boolean;
   private readonly maxPayload: number;
   private readonly maxFrames: number;
   private readonly deflate: PerMessageDeflate | null;
@@ -59,24 +67,36 @@ export class Receiver {
   private offset = 0;
   private buffered = 0;
   private state = S_INFO;
-  /** Waiting for inflation; input is queued. */
-  private busy = false;
-  /** After a close frame or an error: input is ignored. */
-  private stopped = false;
+  private flags = 0;
   /** The chunk being pushed when the caller lends it (reuses its memory after push()). */
   private lent: Buffer | null = null;
+
+  /** Frames from the peer must be masked (we are the server). */
+  private get isServer(): boolean { return (this.flags & F_SERVER) !== 0; }
+  /** Waiting for inflation; input is queued. */
+  private get busy(): boolean { return (this.flags & F_BUSY) !== 0; }
+  private set busy(v: boolean) { this.flags = v ? this.flags | F_BUSY : this.flags & ~F_BUSY; }
+  /** After a close frame or an error: input is ignored. */
+  private get stopped(): boolean { return (this.flags & F_STOPPED) !== 0; }
+  private set stopped(v: boolean) { this.flags = v ? this.flags | F_STOPPED : this.flags & ~F_STOPPED; }
+  /** The current frame has FIN set. */
+  private get fin(): boolean { return (this.flags & F_FIN) !== 0; }
+  private set fin(v: boolean) { this.flags = v ? this.flags | F_FIN : this.flags & ~F_FIN; }
+  /** The current frame is masked. */
+  private get masked(): boolean { return (this.flags & F_MASKED) !== 0; }
+  private set masked(v: boolean) { this.flags = v ? this.flags | F_MASKED : this.flags & ~F_MASKED; }
+  /** The data message in progress is compressed. */
+  private get msgCompressed(): boolean { return (this.flags & F_MSG_COMPRESSED) !== 0; }
+  private set msgCompressed(v: boolean) { this.flags = v ? this.flags | F_MSG_COMPRESSED : this.flags & ~F_MSG_COMPRESSED; }
   /** The last payload() views the lent chunk. */
-  private viewed = false;
+  private get viewed(): boolean { return (this.flags & F_VIEWED) !== 0; }
+  private set viewed(v: boolean) { this.flags = v ? this.flags | F_VIEWED : this.flags & ~F_VIEWED; }
 
   // Current frame.
-  private fin = false;
   private opcode = 0;
-  private masked = false;
   private payloadLength = 0;
-  private k0 = 0;
-  private k1 = 0;
-  private k2 = 0;
-  private k3 = 0;
+  /** Masking key, the four bytes big-endian in one int. */
+  private key = 0;
   /** Payload bytes of the current text frame already unmasked and UTF-8 checked while it was arriving. */
   private scanned = 0;
   /** Where scanning resumes: chunk index and offset in it (chunks are only appended meanwhile). */
@@ -85,7 +105,6 @@ export class Receiver {
 
   // Current data message (opcode 0 = none in progress).
   private msgOpcode = 0;
-  private msgCompressed = false;
   private msgLength = 0;
   private msgFrames = 0;
   private utf8State = UTF8_ACCEPT;
@@ -94,7 +113,7 @@ export class Receiver {
 
   constructor(handler: ReceiverHandler, opts: ReceiverOptions) {
     this.handler = handler;
-    this.isServer = opts.isServer;
+    if (opts.isServer) this.flags = F_SERVER;
     this.maxPayload = opts.maxPayload;
     this.maxFrames = opts.maxFrames;
     this.deflate = opts.deflate;
@@ -332,10 +351,7 @@ export class Receiver {
   private readMask(): void {
     const b = this.take(4);
     const p = this.pos;
-    this.k0 = b[p]!;
-    this.k1 = b[p + 1]!;
-    this.k2 = b[p + 2]!;
-    this.k3 = b[p + 3]!;
+    this.key = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
     this.state = S_DATA;
   }
 
@@ -362,7 +378,8 @@ export class Receiver {
 
   /** Unmask `buf[start, end)`, whose first byte is payload byte number `pos`. */
   private unmask(buf: Buffer, start: number, end: number, pos: number): void {
-    const k0 = this.k0, k1 = this.k1, k2 = this.k2, k3 = this.k3;
+    const key = this.key;
+    const k0 = key >>> 24, k1 = (key >>> 16) & 0xff, k2 = (key >>> 8) & 0xff, k3 = key & 0xff;
     switch (pos & 3) {
       case 0:
         unmaskInPlace(buf, start, end, k0, k1, k2, k3);

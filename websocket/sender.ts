@@ -56,25 +56,44 @@ interface Pending {
   compress: boolean;
 }
 
+// Sender.flags bits: the boolean states, packed (an idle connection is a few words).
+const F_MASK = 1;
+const F_CORKED = 2;
+const F_BATCHING = 4;
+const F_CONTINUING = 8;
+const F_CONTINUING_COMPRESSED = 16;
+const F_COMPRESSING = 32;
+const F_END_PENDING = 64;
+
 export class Sender {
   readonly socket: Duplex;
-  /** The socket is corked by us until the burst ends. */
-  private corked = false;
-  /** Inside beginBatch/endBatch (processing one incoming chunk). */
-  private batching = false;
+  private flags = 0;
   /** Frames written in the current burst. */
   private burstWrites = 0;
   /** Epoch of the last write outside a batch. */
   private lastEpoch = 0;
-  private readonly mask: boolean;
   private readonly deflate: PerMessageDeflate | null;
+
+  /** We are the client: frames are masked. */
+  private get mask(): boolean { return (this.flags & F_MASK) !== 0; }
+  /** The socket is corked by us until the burst ends. */
+  private get corked(): boolean { return (this.flags & F_CORKED) !== 0; }
+  private set corked(v: boolean) { this.flags = v ? this.flags | F_CORKED : this.flags & ~F_CORKED; }
+  /** Inside beginBatch/endBatch (processing one incoming chunk). */
+  private get batching(): boolean { return (this.flags & F_BATCHING) !== 0; }
+  private set batching(v: boolean) { this.flags = v ? this.flags | F_BATCHING : this.flags & ~F_BATCHING; }
   /** The previous data frame had FIN clear: the next one is a continuation. */
-  private continuing = false;
+  private get continuing(): boolean { return (this.flags & F_CONTINUING) !== 0; }
+  private set continuing(v: boolean) { this.flags = v ? this.flags | F_CONTINUING : this.flags & ~F_CONTINUING; }
   /** The message in progress is compressed (all its fragments go through the deflater). */
-  private continuingCompressed = false;
-  private compressing = false;
+  private get continuingCompressed(): boolean { return (this.flags & F_CONTINUING_COMPRESSED) !== 0; }
+  private set continuingCompressed(v: boolean) { this.flags = v ? this.flags | F_CONTINUING_COMPRESSED : this.flags & ~F_CONTINUING_COMPRESSED; }
+  private get compressing(): boolean { return (this.flags & F_COMPRESSING) !== 0; }
+  private set compressing(v: boolean) { this.flags = v ? this.flags | F_COMPRESSING : this.flags & ~F_COMPRESSING; }
   /** end() was asked while compression was running: end once the queue is written. */
-  private endPending = false;
+  private get endPending(): boolean { return (this.flags & F_END_PENDING) !== 0; }
+  private set endPending(v: boolean) { this.flags = v ? this.flags | F_END_PENDING : this.flags & ~F_END_PENDING; }
+
   private queue: Pending[] | null = null;
   /** Bytes held in `queue` and in the deflater. */
   queuedBytes = 0;
@@ -85,7 +104,7 @@ export class Sender {
   constructor(socket: Duplex, isClient: boolean, deflate: PerMessageDeflate | null, input: { readonly pendingBytes: number } | null = null) {
     this.socket = socket;
     this.input = input;
-    this.mask = isClient;
+    if (isClient) this.flags = F_MASK;
     this.deflate = deflate;
   }
 

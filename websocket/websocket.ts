@@ -148,7 +148,10 @@ export class WebSocket implements ReceiverHandler {
     if (options.externalRead !== true) socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
-    socket.on('error', socketOnError);
+    // An 'error' destroys an autoDestroy stream (net and tls sockets) by itself; when its
+    // owner already listens (a server's logger), a second listener would only cost an array.
+    const rs = (socket as { _readableState?: { autoDestroy?: boolean } })._readableState;
+    if (rs?.autoDestroy !== true || socket.listenerCount('error') === 0) socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
     // Bytes that came with the handshake wait one turn of the event loop (the socket
     // stays paused meanwhile), so code after `await connect()` can set handlers first.

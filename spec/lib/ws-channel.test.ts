@@ -646,3 +646,36 @@ test('drained() resolves when the backlog was waiting for compression (no socket
     c.close();
   });
 });
+
+test('binary messages kept by onReceive stay intact while later reads arrive; the request map keeps its headers after the upgrade', async () => {
+  const kept: Buffer[] = [];
+  let request: Request | null = null;
+  await withServer((req) => asChannel(req, {
+    onOpen: (ch) => (request = ch.request),
+    // Kept as given, not copied: later reads must not change them.
+    onReceive: (_ch, data) => {
+      if (Buffer.isBuffer(data)) kept.push(data);
+    },
+  }), {}, async (server) => {
+    const long = 'token-' + 'abcdefghij'.repeat(20);
+    const c = await connect(url(server), { headers: { 'X-Long-Header': long } });
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 200; i++) {
+      const b = Buffer.alloc(1 + ((i * 37) % 3000), i & 0xff);
+      b[0] = i;
+      sent.push(b);
+      c.send(b);
+      // Bursts: several frames per read, frames split across reads.
+      if (i % 25 === 24) await sleep(5);
+    }
+    await until(() => kept.length === sent.length, 5000, 'all binary messages');
+    for (let i = 0; i < sent.length; i++) assert.ok(kept[i]!.equals(sent[i]!), `message ${i} intact`);
+    const h = request!.headers;
+    assert.equal(h['x-long-header'], long);
+    assert.equal(h['upgrade'], 'websocket');
+    assert.equal(h['sec-websocket-version'], '13');
+    assert.equal(h['sec-websocket-key']!.length, 24);
+    assert.equal(request!.isWebSocket, true);
+    c.close();
+  });
+});
