@@ -1,7 +1,7 @@
-// The fast read path for plain TCP connections. An accepted socket's handle is wrapped
-// again in a net.Socket made with node's `onread` option: every read then lands in one
-// shared buffer handed straight to a callback, with no Readable push, no stream state
-// changes and no Buffer allocated per read. That is about a fifth of the CPU of a small
+// The fast read path for plain TCP connections. Accepted connections are wrapped in a
+// net.Socket made with node's `onread` option: every read then lands in one shared
+// buffer handed straight to a callback, with no Readable push, no stream state changes
+// and no Buffer allocated per read. That is about a fifth of the CPU of a small
 // keep-alive request, and most of the young-generation garbage of a connection burst.
 //
 // The price is a contract: the buffer is reused by the next read of ANY connection, so
@@ -14,9 +14,21 @@ const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 /** Called with each read: `buf` holds `nread` bytes, valid only during the call. Returning false stops reading. */
 export type FastReadCallback = (this: Socket, nread: number, buf: Buffer) => boolean | void;
 
-/** The parts of node's Socket and TCP handle this relies on. */
+/** A listening handle, as node's net.Server drives it. */
+interface ListenHandle {
+  onconnection?: (err: number, clientHandle: ClientHandle | undefined) => void;
+}
+interface ClientHandle {
+  readStart?: unknown;
+  readStop?: unknown;
+  useUserBuffer?: unknown;
+}
+/** The parts of node's net.Server and Socket this relies on. */
+interface ServerInternals {
+  _handle: ListenHandle | null;
+  _connections: number;
+}
 interface SocketInternals {
-  _handle: { readStart?: unknown; readStop?: unknown; useUserBuffer?: unknown } | null;
   _server: NetServer | null;
   server: NetServer | null;
 }
@@ -39,36 +51,40 @@ function onreadSupported(): boolean {
 }
 
 /**
- * Re-wraps `orig`, just accepted by `server` (created with `pauseOnConnect`), as a socket
- * that reads through `callback`. The new socket carries the server's connection count
- * (its destroy() decrements it, so server.close() and maxConnections work); `orig` is
- * left empty. Returns null, with `orig` untouched, when that cannot be done safely:
- * the caller then serves `orig` on the stream path.
+ * Takes over accepting on `server`, which must be listening: each new connection is
+ * wrapped as a socket reading through `callback` and given to `onSocket`. The socket
+ * carries the server's connection count, as node's own do (its destroy() decrements
+ * it, so server.close() and maxConnections work). Accept errors, connections beyond
+ * maxConnections and handles of an unexpected kind go through node's own path (the
+ * server's 'connection' listener, reading as a stream). Returns false, changing
+ * nothing, when this node does not allow it.
  */
-export function adoptSocket(orig: Socket, server: NetServer, callback: FastReadCallback): Socket | null {
-  const o = orig as unknown as SocketInternals;
-  const handle = o._handle;
-  if (handle == null || o._server !== server || orig.readableFlowing !== false) return null;
-  if (typeof handle.readStart !== 'function' || typeof handle.readStop !== 'function' || typeof handle.useUserBuffer !== 'function') return null;
-  if (!onreadSupported()) return null;
-  o._handle = null;
-  let socket: Socket;
-  try {
-    socket = new Socket({
-      handle,
+export function acceptFast(server: NetServer, onSocket: (socket: Socket) => void, callback: FastReadCallback): boolean {
+  const srv = server as unknown as ServerInternals;
+  const listener = srv._handle;
+  if (listener == null || typeof listener.onconnection !== 'function' || typeof srv._connections !== 'number') return false;
+  if (!onreadSupported()) return false;
+  const nodeOnConnection = listener.onconnection;
+  // One closure per server. Called by the listening handle (or, in a cluster worker, by
+  // node's round-robin hand-off) with each accepted connection.
+  listener.onconnection = function onconnection(this: ListenHandle, err: number, clientHandle: ClientHandle | undefined): void {
+    if (err !== 0 || clientHandle == null || (server.maxConnections > 0 && srv._connections >= server.maxConnections) ||
+      typeof clientHandle.readStart !== 'function' || typeof clientHandle.useUserBuffer !== 'function') {
+      nodeOnConnection.call(this, err, clientHandle);
+      return;
+    }
+    const socket = new Socket({
+      handle: clientHandle,
       allowHalfOpen: true,
       readable: true,
       writable: true,
       onread: { buffer: READ_BUFFER, callback },
     } as ConstructorParameters<typeof Socket>[0]);
-  } catch {
-    o._handle = handle;
-    return null;
-  }
-  const s = socket as unknown as SocketInternals;
-  s._server = server;
-  s.server = server;
-  o._server = null;
-  o.server = null;
-  return socket;
+    srv._connections++;
+    const s = socket as unknown as SocketInternals;
+    s.server = server;
+    s._server = server;
+    onSocket(socket);
+  };
+  return true;
 }

@@ -5,7 +5,7 @@ import { tls as loadTls } from './builtins.ts';
 import type { Handler } from './types.ts';
 import { ServerContext, type ErrorLogger, type WarnLogger } from './context.ts';
 import { Connection, onFastRead } from './connection.ts';
-import { adoptSocket } from './fast-read.ts';
+import { acceptFast } from './fast-read.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
 import type { ProxyProtocolMode } from './proxy-protocol.ts';
 import { proxyProtocolServer, carryProxyHeader } from './proxy-listener.ts';
@@ -197,32 +197,23 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       ctx.rawSockets.add(raw);
       raw.once('close', () => ctx.rawSockets.delete(raw));
     });
-  } else if (options.fastRead !== false && proxyMode === 'disable') {
-    // Accepted paused, so the handle can be re-wrapped before it reads anything.
-    const fast = createNetServer({ allowHalfOpen: true, pauseOnConnect: true }, (orig: Socket) => {
-      if (ctx.stopping) {
-        orig.destroy();
-        return;
-      }
-      const socket = adoptSocket(orig, fast, onFastRead);
-      if (socket !== null) {
-        new Connection(socket, ctx, true);
-        return;
-      }
-      new Connection(orig, ctx);
-      orig.resume();
-    });
-    net = fast;
   } else {
     net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
   if (proxyMode !== 'disable') net = proxyProtocolServer(ctx, proxyMode, onSocket, tls ? net : null);
   if (options.maxConnections !== undefined) net.maxConnections = options.maxConnections;
+  // Plain TCP: once listening, connections are accepted onto the fast read path.
+  const fastRead = options.fastRead !== false && !tls && proxyMode === 'disable';
+  const onFastSocket = (socket: Socket): void => {
+    if (ctx.stopping) socket.destroy();
+    else new Connection(socket, ctx, true);
+  };
   return new Promise<Server>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     net.once('error', onError);
     net.listen({ port: options.port ?? 0, host: ip, backlog: options.backlog ?? 511 }, () => {
       net.off('error', onError);
+      if (fastRead) acceptFast(net, onFastSocket, onFastRead);
       net.on('error', (err: Error) => ctx.errorLogger(err));
       const addr = net.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
