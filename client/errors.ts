@@ -26,6 +26,33 @@ export const ERR_CALLBACK = 'ERR_CALLBACK';
 export const ERR_INVALID_JSON = 'ERR_INVALID_JSON';
 export const ERR_UNEXPECTED_UPGRADE = 'ERR_UNEXPECTED_UPGRADE';
 
+/** Every error code a response's `error.code` can carry, by name. */
+export const errorCodes = Object.freeze({
+  ERR_INVALID_URL,
+  ERR_UNSUPPORTED_PROTOCOL,
+  ERR_INVALID_METHOD,
+  ERR_INVALID_HEADER,
+  ERR_INVALID_OPTION,
+  ERR_INVALID_BODY,
+  ERR_CONNECT_TIMEOUT,
+  ERR_IDLE_TIMEOUT,
+  ERR_TIMEOUT,
+  ERR_ABORTED,
+  ERR_TOO_MANY_REDIRECTS,
+  ERR_INVALID_REDIRECT,
+  ERR_BODY_TOO_LARGE,
+  ERR_DECOMPRESS,
+  ERR_PROTOCOL,
+  ERR_PREMATURE_CLOSE,
+  ERR_SOCKET,
+  ERR_TLS,
+  ERR_PROXY,
+  ERR_CLIENT_CLOSED,
+  ERR_CALLBACK,
+  ERR_INVALID_JSON,
+  ERR_UNEXPECTED_UPGRADE,
+});
+
 /** An error the client resolves a request with. `code` is always a non-empty string. */
 export class ClientError extends Error {
   readonly code: string;

@@ -4,8 +4,7 @@ import { Client, createClient } from './client.ts';
 import type { Callback, RequestOptions, Response } from './types.ts';
 
 export { Client, createClient };
-export { ClientError } from './errors.ts';
-export * as errorCodes from './errors.ts';
+export { ClientError, errorCodes } from './errors.ts';
 export type {
   Callback, ClientOptions, FileContent, HeaderValue, MultipartPart, Params, RedirectHop, RequestBody,
   RequestHeaders, RequestOptions, Response, ResponseAs, ResponseHeaders, TlsOptions,

@@ -11,6 +11,8 @@ import { createRequire } from 'node:module';
 // require() of the package fail where Node supports require of ES modules.)
 const load: (id: string) => unknown =
   typeof process.getBuiltinModule === 'function' ? (id) => process.getBuiltinModule(id) : createRequire(import.meta.url);
+type Cluster = typeof import('node:cluster').default;
+let clusterModule: Cluster | undefined;
 let cryptoModule: typeof import('node:crypto') | undefined;
 let fsModule: typeof import('node:fs') | undefined;
 let fsPromisesModule: typeof import('node:fs/promises') | undefined;
@@ -20,6 +22,8 @@ let tlsModule: typeof import('node:tls') | undefined;
 /** node:util, loaded at once (it is cheap without the ESM facade): debuglog, inspect.custom. */
 export const util = load('node:util') as typeof import('node:util');
 
+/** node:cluster (with child_process and dgram behind it): only pub/sub and `workers` need it. */
+export const cluster = (): Cluster => (clusterModule ??= load('node:cluster') as Cluster);
 export const crypto = (): typeof import('node:crypto') => (cryptoModule ??= load('node:crypto') as typeof import('node:crypto'));
 export const fs = (): typeof import('node:fs') => (fsModule ??= load('node:fs') as typeof import('node:fs'));
 export const fsPromises = (): typeof import('node:fs/promises') => (fsPromisesModule ??= load('node:fs/promises') as typeof import('node:fs/promises'));

@@ -2,7 +2,7 @@
 // (chat messages, notifications) wherever those connections live: one process
 // (LocalPubSub), the workers of `workers: n` (ClusterPubSub, relayed by the
 // primary), or many machines (a Redis implementation, see examples/redis-pubsub/).
-import cluster from 'node:cluster';
+import { cluster } from './builtins.ts';
 
 export type PubSubListener = (message: string) => void;
 
@@ -103,11 +103,11 @@ export class ClusterPubSub implements PubSub {
   };
 
   constructor() {
-    if (cluster.isWorker) process.on('message', this.#onMessage);
+    if (cluster().isWorker) process.on('message', this.#onMessage);
   }
 
   publish(topic: string, message: string): void {
-    if (!cluster.isWorker || process.send === undefined || !process.connected) {
+    if (!cluster().isWorker || process.send === undefined || !process.connected) {
       this.#topics.deliver(topic, message);
       return;
     }
@@ -130,11 +130,11 @@ let relaying = false;
 
 /** In a cluster primary: pass pub/sub messages from any worker to all workers. Idempotent. */
 export function relayPubSub(): void {
-  if (relaying || !cluster.isPrimary) return;
+  if (relaying || !cluster().isPrimary) return;
   relaying = true;
-  cluster.on('message', (_from, m: unknown) => {
+  cluster().on('message', (_from, m: unknown) => {
     if (!isEnvelope(m)) return;
-    for (const w of Object.values(cluster.workers ?? {})) {
+    for (const w of Object.values(cluster().workers ?? {})) {
       if (w !== undefined && w.isConnected()) w.send(m);
     }
   });
@@ -142,5 +142,5 @@ export function relayPubSub(): void {
 
 /** ClusterPubSub inside a node:cluster worker, LocalPubSub elsewhere. */
 export function processPubSub(): PubSub {
-  return cluster.isWorker ? new ClusterPubSub() : new LocalPubSub();
+  return cluster().isWorker ? new ClusterPubSub() : new LocalPubSub();
 }

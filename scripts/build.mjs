@@ -53,6 +53,19 @@ const visit = (file) => {
 for (const entry of ENTRY_POINTS) visit(join(dist, entry, 'index.d.ts'));
 for (const file of filesEnding(dist, '.d.ts')) if (!reachable.has(file)) rmSync(file);
 
+// Private members say nothing to a user but keep a class nominal: one private line per
+// class keeps that, the rest go (they are a tenth of the declarations' size).
+for (const file of reachable) {
+  let seenPrivate = false;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => {
+    if (/^\S.*\bclass\b.*\{$/.test(line)) seenPrivate = false;
+    if (!/^ {4}private (?:readonly )?[\w$]+;$/.test(line)) return true;
+    if (seenPrivate) return false;
+    return (seenPrivate = true);
+  });
+  writeFileSync(file, lines.join('\n'));
+}
+
 if (perFile) {
   for (const file of filesEnding(dist, '.js')) {
     // tsc wrote an inline source map; esbuild reads it and composes its own on top.
