@@ -39,6 +39,11 @@ declare module './channel.ts' {
   interface ChannelOptions extends WebSocketChannelSettings {}
 }
 
+/** Buffer's utf8Slice (on every Node Buffer, untyped in @types/node): toString() without its argument parsing. */
+interface Utf8Buffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+}
+
 /** Connection.detach, with the read receiver that connections taking one accept as a third parameter. */
 interface DetachingConnection {
   detach(ex: Exchange, onGoingAway: null, onRead?: (buf: Buffer) => void): { socket: Socket; head: Buffer } | null;
@@ -104,8 +109,6 @@ class ChannelSocket extends WebSocket {
  */
 export class WebSocketChannel implements Channel, Abortable {
   readonly request: Request;
-  readonly remoteAddr: string;
-  readonly isWebSocket = true;
   /** Called with each message (text as string, binary as Buffer). Settable after creation. */
   onReceive: ((ch: WebSocketChannel, data: string | Buffer) => void) | null;
   /** Called with the payload of each ping from the client (the pong is sent already). */
@@ -132,12 +135,21 @@ export class WebSocketChannel implements Channel, Abortable {
 
   constructor(req: Request, options: ChannelOptions) {
     this.request = req;
-    this.remoteAddr = req.remoteAddr;
     this.options = options;
     this.onReceive = options.onReceive ?? null;
     this.onPing = options.onPing ?? null;
     this.onClose = options.onClose ?? null;
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  }
+
+  /** The client's address (the request map's `remoteAddr`). */
+  get remoteAddr(): string {
+    return this.request.remoteAddr;
+  }
+
+  /** Always true: this channel speaks WebSocket. */
+  get isWebSocket(): true {
+    return true;
   }
 
   /** Open, or not yet opened (sends are held until the handshake). */
@@ -310,6 +322,8 @@ export class WebSocketChannel implements Channel, Abortable {
     this.highWaterMark = o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.state = OPEN;
     compactHeaders(req.headers as Record<string, unknown>);
+    // A Host without a port equals serverName: one string for both.
+    if (req.headers.host === req.serverName) req.headers.host = req.serverName;
     const early = this.early;
     this.early = null;
     if (early !== null) for (const m of early) ws.send(m);
@@ -350,7 +364,7 @@ export class WebSocketChannel implements Channel, Abortable {
     if (f === null) return;
     // The per-message path: no argument arrays, a Promise check only when one came back.
     try {
-      const r = f(this, isBinary ? (lent ? copyOf(data) : data) : data.toString('utf8')) as unknown;
+      const r = f(this, isBinary ? (lent ? copyOf(data) : data) : (data as Utf8Buffer).utf8Slice(0, data.length)) as unknown;
       if (r !== undefined && r instanceof Promise) r.catch((err) => this.logError(err));
     } catch (err) {
       this.logError(err);

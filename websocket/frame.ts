@@ -154,6 +154,35 @@ export function unmaskInPlace(buf: Uint8Array, start: number, end: number, k0: n
   }
 }
 
+/**
+ * unmaskInPlace for short payloads (key phase 0) that also tells whether every unmasked
+ * byte is ASCII: a short text message then needs no separate UTF-8 check.
+ */
+export function unmaskAscii(buf: Uint8Array, start: number, end: number, k0: number, k1: number, k2: number, k3: number): boolean {
+  let acc = 0;
+  let i = start;
+  const end4 = end - 3;
+  for (; i < end4; i += 4) {
+    const a = buf[i]! ^ k0;
+    const b = buf[i + 1]! ^ k1;
+    const c = buf[i + 2]! ^ k2;
+    const d = buf[i + 3]! ^ k3;
+    buf[i] = a;
+    buf[i + 1] = b;
+    buf[i + 2] = c;
+    buf[i + 3] = d;
+    acc |= a | b | c | d;
+  }
+  let p = 0;
+  while (i < end) {
+    const v = buf[i]! ^ (p === 0 ? k0 : p === 1 ? k1 : k2);
+    buf[i++] = v;
+    acc |= v;
+    p++;
+  }
+  return acc < 0x80;
+}
+
 /** Copy `src[srcStart, srcStart+len)` into `dst` at `dstStart`, masked with k0..k3. */
 export function maskInto(dst: Uint8Array, dstStart: number, src: Uint8Array, srcStart: number, len: number, k0: number, k1: number, k2: number, k3: number): void {
   if (len >= WORD_THRESHOLD) {

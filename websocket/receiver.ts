@@ -7,7 +7,7 @@
 // what must outlive the call is copied: the unparsed tail (a partial header or
 // payload), a fragment of an unfinished message, a payload handed to the inflater.
 // Events whose data views the lent chunk say so (`lent`): valid only during the call.
-import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD, unmaskInPlace } from './frame.ts';
+import { Opcode, FIN, RSV1, RSV2, RSV3, MASK_BIT, MAX_CONTROL_PAYLOAD, unmaskInPlace, unmaskAscii } from './frame.ts';
 import { utf8Continue, UTF8_ACCEPT, UTF8_REJECT } from './utf8.ts';
 import { isUtf8 } from './builtins.ts';
 import { isValidCloseCode, CloseCode } from './close-codes.ts';
@@ -46,6 +46,8 @@ const S_MASK = 3;
 const S_DATA = 4;
 
 const EMPTY = Buffer.alloc(0);
+/** Text payloads shorter than this are checked for ASCII while being unmasked. */
+const ASCII_SCAN_MAX = 128;
 
 // Receiver.flags bits: the boolean states, packed (an idle connection is a few words).
 const F_SERVER = 1;
@@ -62,7 +64,8 @@ export class Receiver {
   private readonly maxFrames: number;
   private readonly deflate: PerMessageDeflate | null;
 
-  private chunks: Buffer[] = [];
+  /** Unparsed input, oldest first; null when there is none (no idle array per connection). */
+  private chunks: Buffer[] | null = null;
   /** Read position in chunks[0]. */
   private offset = 0;
   private buffered = 0;
@@ -127,7 +130,9 @@ export class Receiver {
   push(chunk: Buffer, lent = false): boolean {
     if (this.stopped) return true;
     if (chunk.length === 0) return !this.busy;
-    this.chunks.push(chunk);
+    const chunks = this.chunks;
+    if (chunks === null) this.chunks = [chunk];
+    else chunks.push(chunk);
     this.buffered += chunk.length;
     if (!lent) {
       if (!this.busy) this.run();
@@ -147,8 +152,9 @@ export class Receiver {
   /** Replace what is left of the lent `chunk` (always the last in the list) by a copy. */
   private keepRest(chunk: Buffer): void {
     const chunks = this.chunks;
+    if (chunks === null) return;
     const last = chunks.length - 1;
-    if (last < 0 || chunks[last] !== chunk) return;
+    if (chunks[last] !== chunk) return;
     const start = last === 0 ? this.offset : 0;
     chunks[last] = copyOf(chunk, start, chunk.length);
     if (last === 0) {
@@ -167,7 +173,7 @@ export class Receiver {
   stop(): void {
     this.stopped = true;
     this.scanned = 0;
-    this.chunks = [];
+    this.chunks = null;
     this.fragments = null;
     this.buffered = 0;
     this.offset = 0;
@@ -206,7 +212,7 @@ export class Receiver {
   private pos = 0;
 
   private take(n: number): Buffer {
-    const c = this.chunks[0]!;
+    const c = this.chunks![0]!;
     const avail = c.length - this.offset;
     if (avail >= n) {
       this.pos = this.offset;
@@ -221,9 +227,11 @@ export class Receiver {
 
   /** The next `n` bytes: a view of chunks[0] when it holds them all (sets `viewed` if that is lent), else a copy. */
   private payload(n: number): Buffer {
-    this.viewed = false;
-    if (n === 0) return EMPTY;
-    const c = this.chunks[0]!;
+    if (n === 0) {
+      this.viewed = false;
+      return EMPTY;
+    }
+    const c = this.chunks![0]!;
     const avail = c.length - this.offset;
     if (avail >= n) {
       const b = this.offset === 0 && avail === n ? c : c.subarray(this.offset, this.offset + n);
@@ -231,6 +239,7 @@ export class Receiver {
       this.advance(n, avail);
       return b;
     }
+    this.viewed = false;
     const out = Buffer.allocUnsafe(n);
     this.copyOut(out, n);
     return out;
@@ -239,7 +248,9 @@ export class Receiver {
   private advance(n: number, avail: number): void {
     this.buffered -= n;
     if (avail === n) {
-      this.chunks.shift();
+      const chunks = this.chunks!;
+      if (chunks.length === 1) this.chunks = null;
+      else chunks.shift();
       this.offset = 0;
     } else {
       this.offset += n;
@@ -248,7 +259,7 @@ export class Receiver {
 
   private copyOut(out: Buffer, n: number): void {
     // Walk by index and drop the consumed chunks once: many tiny chunks stay linear.
-    const chunks = this.chunks;
+    const chunks = this.chunks!;
     let w = 0;
     let i = 0;
     let off = this.offset;
@@ -265,7 +276,7 @@ export class Receiver {
     }
     this.buffered -= n;
     this.offset = off;
-    if (i === chunks.length) this.chunks = [];
+    if (i === chunks.length) this.chunks = null;
     else if (i > 0) chunks.splice(0, i);
   }
 
@@ -361,7 +372,14 @@ export class Receiver {
     const lent = this.viewed;
     const done = this.scanned;
     this.scanned = 0;
-    if (this.masked && n > done) this.unmask(data, done, n, done);
+    /** A short unfragmented text message that is all ASCII: valid UTF-8 without a check. */
+    let ascii = false;
+    if (this.masked && n > done) {
+      if (done === 0 && n < ASCII_SCAN_MAX && this.opcode === Opcode.TEXT && (this.flags & (F_FIN | F_MSG_COMPRESSED)) === F_FIN) {
+        const key = this.key;
+        ascii = unmaskAscii(data, 0, n, key >>> 24, (key >>> 16) & 0xff, (key >>> 8) & 0xff, key & 0xff);
+      } else this.unmask(data, done, n, done);
+    }
     this.state = S_INFO;
     if (this.opcode >= 0x8) {
       this.control(data, lent);
@@ -373,7 +391,7 @@ export class Receiver {
       this.inflate(data);
       return;
     }
-    this.dataFrame(data, done, lent);
+    this.dataFrame(data, done, lent, ascii);
   }
 
   /** Unmask `buf[start, end)`, whose first byte is payload byte number `pos`. */
@@ -401,7 +419,7 @@ export class Receiver {
    * across reads get here.
    */
   private scanPartial(): void {
-    const chunks = this.chunks;
+    const chunks = this.chunks!;
     if (this.scanned === 0) {
       this.scanIdx = 0;
       this.scanPos = this.offset;
@@ -428,7 +446,7 @@ export class Receiver {
    * The first `validated` bytes were UTF-8 checked while the frame was arriving;
    * `lent`: data views the lent chunk.
    */
-  private dataFrame(data: Buffer, validated: number, lent: boolean): void {
+  private dataFrame(data: Buffer, validated: number, lent: boolean, ascii: boolean): void {
     const fin = this.fin;
     if (this.msgOpcode === Opcode.TEXT && !(fin && this.fragments === null && !this.msgCompressed && validated === 0)) {
       // Fragmented, compressed or streamed text: validate incrementally so a bad sequence fails now.
@@ -458,7 +476,7 @@ export class Receiver {
     const opcode = this.msgOpcode;
     this.msgOpcode = 0;
     this.msgLength = 0;
-    if (opcode === Opcode.TEXT && frags === null && !this.msgCompressed && validated === 0 && !isUtf8(msg)) {
+    if (opcode === Opcode.TEXT && !ascii && frags === null && !this.msgCompressed && validated === 0 && !isUtf8(msg)) {
       this.fail('WS_INVALID_UTF8', CloseCode.INVALID_PAYLOAD, 'text message is not valid UTF-8');
       return;
     }
@@ -477,7 +495,7 @@ export class Receiver {
         return;
       }
       this.fin = fin;
-      this.dataFrame(out!, 0, false);
+      this.dataFrame(out!, 0, false, false);
       if (this.stopped) return;
       this.run();
       if (!this.busy && !this.stopped) this.handler.rxResume();

@@ -6,6 +6,11 @@ import { crypto } from './builtins.ts';
 import { FIN, RSV1, Opcode, headerLength, writeHeader, maskInto, unmaskInPlace } from './frame.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 
+/** Buffer's utf8Write (on every Node Buffer, untyped in @types/node): write() without its argument parsing. */
+interface Utf8Buffer extends Buffer {
+  utf8Write(s: string, offset: number, length: number): number;
+}
+
 /** Payloads up to this size are copied next to their header; larger ones are written as is. */
 const MERGE_LIMIT = 16 * 1024;
 
@@ -240,7 +245,7 @@ export class Sender {
       writeHeader(out, 0, first, len, keyPool, ko);
       const k0 = keyPool[ko]!, k1 = keyPool[ko + 1]!, k2 = keyPool[ko + 2]!, k3 = keyPool[ko + 3]!;
       if (isString) {
-        out.write(data, hlen, 'utf8');
+        (out as Utf8Buffer).utf8Write(data, hlen, len);
         unmaskInPlace(out, hlen, hlen + len, k0, k1, k2, k3);
       } else {
         maskInto(out, hlen, data, 0, len, k0, k1, k2, k3);
@@ -251,7 +256,7 @@ export class Sender {
     if (isString || len <= MERGE_LIMIT) {
       const out = Buffer.allocUnsafe(hlen + len);
       writeHeader(out, 0, first, len, null);
-      if (isString) out.write(data, hlen, 'utf8');
+      if (isString) (out as Utf8Buffer).utf8Write(data, hlen, len);
       else out.set(data, hlen);
       socket.write(out);
       return;

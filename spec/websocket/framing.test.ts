@@ -201,3 +201,25 @@ test('random bytes never throw: each input ends in messages, an error close, or 
     }
   }
 });
+
+test('short text frames: a byte over 0x7f at any position and key phase is still UTF-8 checked', async () => {
+  for (let len = 1; len <= 9; len++) {
+    for (let at = 0; at < len; at++) {
+      const bad = Buffer.alloc(len, 'a');
+      bad[at] = 0xff;
+      const r = await feed(cframe(Opcode.TEXT, bad));
+      assert.deepEqual(r.events, [['error', 'WS_INVALID_UTF8', 1007]], `0xff at ${at} of ${len}`);
+      assert.equal(closeCodeOf(r.frames), 1007);
+    }
+    const good = 'é'.padStart(len, 'a');
+    const r = await feed(cframe(Opcode.TEXT, good));
+    assert.deepEqual(r.events, [['message', good, false]], `valid ${len}-char text`);
+  }
+  // The longest ASCII-scanned length and the first one checked the usual way.
+  for (const len of [127, 128]) {
+    const bad = Buffer.alloc(len, 'z');
+    bad[len - 1] = 0x80;
+    assert.deepEqual((await feed(cframe(Opcode.TEXT, bad))).events, [['error', 'WS_INVALID_UTF8', 1007]]);
+    assert.deepEqual((await feed(cframe(Opcode.TEXT, 'q'.repeat(len)))).events, [['message', 'q'.repeat(len), false]]);
+  }
+});
