@@ -7,7 +7,10 @@
 // (eight messages in flight per connection: server-bound, shows the framing cost).
 // --via=server measures httpkit through the whole server (runServer + asChannel) instead
 // of node:net + websocket/ alone; `npm run bench -- websocket-server` is that run.
-// Usage: npm run bench -- websocket [--via=net|server] [--seconds=3] [--conns=50] [--idle=10000] [--depths=1,8] [--rounds=3]
+// Memory: RSS follows the V8 heap's committed size, which moves by a few hundred bytes per
+// connection from run to run; each server is measured --idle-rounds times (alternating)
+// and the median is printed.
+// Usage: npm run bench -- websocket [--via=net|server] [--seconds=3] [--conns=50] [--idle=10000] [--idle-rounds=3] [--depths=1,8] [--rounds=3]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,7 @@ const CONNS = arg('conns', 50);
 const IDLE = arg('idle', 10000);
 const DEPTHS = (process.argv.find((x) => x.startsWith('--depths='))?.split('=')[1] ?? '1,8').split(',').map(Number);
 const ROUNDS = arg('rounds', 3);
+const IDLE_ROUNDS = arg('idle-rounds', 3);
 const VIA = process.argv.find((x) => x.startsWith('--via='))?.split('=')[1] ?? 'net';
 if (VIA !== 'net' && VIA !== 'server') throw new Error(`--via=${VIA}: net or server`);
 /** The server kind (bench/websocket/server.ts) that plays httpkit in this run. */
@@ -142,11 +146,24 @@ for (const depth of DEPTHS) for (const [size, type, name] of [[64, 'text', '64 B
   }
 }
 
+type IdleSample = { rssPerConn: number; heapPerConn: number; conns: number };
+/** Per-field median of the samples. */
+function median(samples: IdleSample[]): IdleSample {
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { rssPerConn: mid(samples.map((s) => s.rssPerConn)), heapPerConn: mid(samples.map((s) => s.heapPerConn)), conns: Math.min(...samples.map((s) => s.conns)) };
+}
+
 if (IDLE > 0) {
-  const m: Record<string, { rssPerConn: number; heapPerConn: number; conns: number }> = {};
-  for (const kind of ['ws', 'httpkit', 'raw']) m[kind] = await idle(kind);
+  const samples: Record<string, IdleSample[]> = { ws: [], httpkit: [], raw: [] };
+  for (let r = 0; r < IDLE_ROUNDS; r++) {
+    for (const kind of r % 2 === 0 ? ['ws', 'httpkit', 'raw'] : ['raw', 'httpkit', 'ws']) samples[kind]!.push(await idle(kind));
+  }
+  const m: Record<string, IdleSample> = {};
+  for (const kind of Object.keys(samples)) m[kind] = median(samples[kind]!);
+  const each = (kind: string) => samples[kind]!.map((s) => fmt(s.rssPerConn)).join('/');
   const h = m.httpkit!;
   const w = m.ws!;
+  console.log(`idle x${h.conns}/${w.conns}, median of ${IDLE_ROUNDS} (httpkit ${each('httpkit')}, ws ${each('ws')} B RSS/conn)`);
   console.log(`idle x${h.conns}/${w.conns}  httpkit ${fmt(h.rssPerConn)} B RSS/conn (${fmt(h.heapPerConn)} B heap+external)   ws ${fmt(w.rssPerConn)} B RSS/conn (${fmt(w.heapPerConn)} B heap+external)   ratio ${(h.rssPerConn / w.rssPerConn).toFixed(2)}x`);
   const r = m.raw!;
   console.log(`  floor (upgraded TCP socket, no WebSocket object): ${fmt(r.rssPerConn)} B RSS/conn (${fmt(r.heapPerConn)} B heap+external); on top of it httpkit adds ${fmt(h.heapPerConn - r.heapPerConn)} B heap, ws ${fmt(w.heapPerConn - r.heapPerConn)} B`);
