@@ -74,6 +74,7 @@ const BY_APP = 1;
 const BY_STOP = 2;
 const BY_TIMEOUT = 3;
 const BY_ERROR = 4;
+const DRAIN_POLLING = 1 << 5;
 
 /** The connection object behind a WebSocket channel; it tells the channel what happens. */
 class ChannelSocket extends WebSocket {
@@ -119,10 +120,9 @@ export class WebSocketChannel implements Channel, Abortable {
   closeCode = 0;
   /** The close reason the client sent, '' when none. */
   closeReason = '';
-  /** @internal who started the close. */
-  closedBy = BY_PEER;
   private readonly options: ChannelOptions;
-  private state = PENDING;
+  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5): one word. */
+  private bits = PENDING | (BY_PEER << 2);
   private ex: Exchange | null = null;
   private ws: ChannelSocket | null = null;
   /** Messages and a close asked for before the handshake, replayed once open. */
@@ -131,7 +131,27 @@ export class WebSocketChannel implements Channel, Abortable {
   private sentCode = 0;
   private highWaterMark = DEFAULT_HIGH_WATER_MARK;
   private drainWaiters: Array<() => void> | null = null;
-  private drainPolling = false;
+
+  private get state(): number {
+    return this.bits & 3;
+  }
+  private set state(v: number) {
+    this.bits = (this.bits & ~3) | v;
+  }
+  /** @internal who started the close. */
+  get closedBy(): number {
+    return (this.bits >> 2) & 7;
+  }
+  set closedBy(v: number) {
+    this.bits = (this.bits & ~(7 << 2)) | (v << 2);
+  }
+  /** A look at bufferedAmount is scheduled for the next turn. */
+  private get drainPolling(): boolean {
+    return (this.bits & DRAIN_POLLING) !== 0;
+  }
+  private set drainPolling(v: boolean) {
+    this.bits = v ? this.bits | DRAIN_POLLING : this.bits & ~DRAIN_POLLING;
+  }
 
   constructor(req: Request, options: ChannelOptions) {
     this.request = req;

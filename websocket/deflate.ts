@@ -218,6 +218,8 @@ export class InflateLimitError extends Error {}
 
 /** Per-connection compressor and decompressor for one negotiated parameter set. */
 export class PerMessageDeflate {
+  /** The parameters agreed in the handshake. */
+  readonly params: DeflateParams;
   readonly threshold: number;
   private readonly level: number;
   private readonly memLevel: number;
@@ -238,6 +240,7 @@ export class PerMessageDeflate {
   private outLength = 0;
 
   constructor(params: DeflateParams, isServer: boolean, opts: PerMessageDeflateOptions = {}) {
+    this.params = params;
     this.threshold = opts.threshold ?? 1024;
     this.level = opts.level ?? 1;
     this.memLevel = opts.memLevel ?? 8;

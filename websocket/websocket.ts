@@ -70,6 +70,8 @@ export const CLOSING = 2;
 export const CLOSED = 3;
 
 const EMPTY = Buffer.alloc(0);
+const CLOSE_SENT = 1;
+const CLOSE_RECEIVED = 2;
 const kWebSocket = Symbol('websocket');
 function noop(): void {}
 
@@ -81,8 +83,6 @@ export class WebSocket implements ReceiverHandler {
   readonly isServer: boolean;
   /** Negotiated subprotocol, '' when none. */
   readonly protocol: string;
-  /** Negotiated permessage-deflate parameters, null when messages are not compressed. */
-  readonly perMessageDeflate: DeflateParams | null;
   /** 1 open, 2 closing, 3 closed. */
   readyState = OPEN;
   onMessage: (data: Buffer, isBinary: boolean) => void;
@@ -101,8 +101,8 @@ export class WebSocket implements ReceiverHandler {
   private readonly idleTimeout: number;
   private closeCode: number = CloseCode.ABNORMAL;
   private closeReason = '';
-  private closeFrameSent = false;
-  private closeFrameReceived = false;
+  /** Close frames: CLOSE_SENT and CLOSE_RECEIVED bits. */
+  private closeFrames = 0;
   private closeTimer: NodeJS.Timeout | null = null;
   /** @internal a ping is out and nothing has arrived since. */
   awaitingPong = false;
@@ -118,7 +118,6 @@ export class WebSocket implements ReceiverHandler {
     this.socket = socket;
     this.isServer = options.role === 'server';
     this.protocol = options.protocol ?? '';
-    this.perMessageDeflate = options.deflate ?? null;
     this.onMessage = options.onMessage ?? noop;
     this.onPing = options.onPing ?? noop;
     this.onPong = options.onPong ?? noop;
@@ -158,6 +157,20 @@ export class WebSocket implements ReceiverHandler {
     if (head !== undefined && head.length > 0) setImmediate(pushHead, this, head);
     else socket.resume();
     if (socket.destroyed) process.nextTick(socketOnCloseOf, this);
+  }
+
+  /** Negotiated permessage-deflate parameters, null when messages are not compressed. */
+  get perMessageDeflate(): DeflateParams | null {
+    const pmd = this.pmd;
+    return pmd === null ? null : pmd.params;
+  }
+
+  private get closeFrameSent(): boolean {
+    return (this.closeFrames & CLOSE_SENT) !== 0;
+  }
+
+  private get closeFrameReceived(): boolean {
+    return (this.closeFrames & CLOSE_RECEIVED) !== 0;
   }
 
   /** Bytes accepted by send() and not yet handed to the operating system. */
@@ -221,7 +234,7 @@ export class WebSocket implements ReceiverHandler {
   }
 
   private sendClose(code: number, reason: Buffer): void {
-    this.closeFrameSent = true;
+    this.closeFrames |= CLOSE_SENT;
     let payload = EMPTY;
     if (code !== CloseCode.NO_STATUS) {
       payload = Buffer.allocUnsafe(2 + reason.length);
@@ -262,7 +275,7 @@ export class WebSocket implements ReceiverHandler {
   }
 
   rxClose(code: number, reason: string): void {
-    this.closeFrameReceived = true;
+    this.closeFrames |= CLOSE_RECEIVED;
     this.closeCode = code;
     this.closeReason = reason;
     this.readyState = CLOSING;
