@@ -352,3 +352,35 @@ test('fastRead left out, true or false: the same bytes served', async () => {
   assert.equal(new Set(answers).size, 1);
   assert.equal(answers[0], `${expected('post', '/same', 'x', 'payload')}|${expected('get', '/two', '', '')}`);
 });
+
+test('acceptFast: nothing changes on a server that is not listening; accept errors still reach node (server error event)', async () => {
+  const { acceptFast } = await import('../../lib/fast-read.ts');
+  const { createServer } = await import('node:net');
+  const idle = createServer();
+  assert.equal(acceptFast(idle, () => assert.fail('no socket expected'), () => true), false);
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const accepted: Socket[] = [];
+    assert.equal(acceptFast(server, (s) => accepted.push(s), () => true), true);
+    const errors: NodeJS.ErrnoException[] = [];
+    server.on('error', (e: NodeJS.ErrnoException) => errors.push(e));
+    // What the listening handle reports when accept() fails (EMFILE: out of descriptors).
+    const handle = (server as unknown as { _handle: { onconnection(err: number, h?: unknown): void } })._handle;
+    handle.onconnection(-24, undefined);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.code, 'EMFILE');
+    // A real connection still arrives, counted by the server.
+    const c = await client((server.address() as { port: number }).port);
+    await until(() => accepted.length === 1, 2000, 'the accepted socket');
+    const count = await new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
+    assert.equal(count, 1);
+    c.close();
+    accepted[0]!.destroy();
+  } finally {
+    // close() completes only once the server's connection count is back to 0.
+    let closed = false;
+    server.close(() => (closed = true));
+    await until(() => closed, 2000, 'server.close() to complete');
+  }
+});
