@@ -115,8 +115,8 @@ export class Connection implements Timed {
   deadline = 0;
 
   /**
-   * `fastRead`: the socket was made by adoptSocket() with onFastRead as its read
-   * callback; otherwise bytes come through 'data' events.
+   * `fastRead`: the socket was made by acceptFast() (lib/fast-read.ts) with onFastRead
+   * as its read callback; otherwise bytes come through 'data' events.
    */
   constructor(socket: Socket, ctx: ServerContext, fastRead = false) {
     this.socket = socket;
@@ -143,8 +143,8 @@ export class Connection implements Timed {
   /**
    * A read on the fast path. `buf` is the process-wide read buffer: its bytes are valid
    * only until this returns, so nothing here keeps a view of it (the parser copies a
-   * partial line into its stash, bodies are copied into their own buffer, leftover
-   * bytes are copied by pauseReading()).
+   * partial line into its stash, bodies are copied into their own buffer, bytes left
+   * for later are copied by keepLeftover()).
    */
   onFastRead(nread: number, buf: Buffer): boolean {
     if ((this.flags & F_DETACHED) === 0) {
@@ -844,7 +844,7 @@ function dropNodeEndListener(socket: Socket): void {
 function connOf(socket: unknown): Connection {
   return (socket as Record<symbol, Connection>)[kConn]!;
 }
-/** The read callback of fast-path sockets (see adoptSocket). */
+/** The read callback of fast-path sockets (see acceptFast in lib/fast-read.ts). */
 export function onFastRead(this: Socket, nread: number, buf: Buffer): boolean {
   const conn = connOf(this);
   try {
@@ -922,8 +922,8 @@ export function exchangeOf(req: object): Exchange | null {
  * Reading goes one of two ways:
  * - Without `onRead`, the socket is an ordinary stream: 'data' listeners, pipe() and
  *   async iteration see every byte, in Buffers the caller owns.
- * - With `onRead`, every later read is passed to `onRead(buf)`, and nothing reaches
- *   the socket's Readable (its 'end', 'error' and 'close' events still come). On the
+ * - With `onRead`, every later read is passed to `onRead(buf)` (add no 'data'
+ *   listener; 'end', 'error' and 'close' still come as events). On the
  *   fast read path (plain TCP, `fastRead` on) `buf` is BORROWED: a view of a read
  *   buffer shared by all connections, valid only until onRead returns; the next read
  *   of any socket overwrites it. Copy whatever must outlive the call (a partial frame,
