@@ -1,6 +1,6 @@
 // One logical request from options to resolved response map, across retries and
 // redirects: its prepared request, the response as it is assembled, and its outcome.
-import { Readable, type Transform } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { ResponseHead } from '../parser/types.ts';
 import {
   ClientError, toClientError,
@@ -111,7 +111,7 @@ export class Exchange {
   trailers: Record<string, string> | null;
   redirectTo: URL | null;
   coding: number;
-  decoder: Transform | null;
+  decoder: Duplex | null;
   stream: ResponseBodyStream | null;
   single: Buffer | null;
   chunks: Buffer[] | null;

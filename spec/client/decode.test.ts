@@ -122,3 +122,35 @@ test('unknown codings are left as they are', T, async () => {
   const r = await client.request({ url: s.url });
   assert.equal(r.body, 'opaque');
 });
+
+test('stacked codings are undone last-applied first, with Content-Length or chunked', T, async () => {
+  const stacks: Record<string, Buffer> = {
+    'gzip, br': zlib.brotliCompressSync(zlib.gzipSync(text)),
+    'deflate, gzip': zlib.gzipSync(zlib.deflateSync(text)),
+    'gzip, identity, gzip': zlib.gzipSync(zlib.gzipSync(text)),
+  };
+  const s = await serve((t) => {
+    const [, name, framing] = t.split('/');
+    const header = decodeURIComponent(name!);
+    return response(200, header, stacks[header]!, framing === 'chunked');
+  });
+  for (const header of Object.keys(stacks)) {
+    for (const framing of ['length', 'chunked']) {
+      const r = await client.request({ url: `${s.url}/${encodeURIComponent(header)}/${framing}` });
+      assert.equal(r.error, undefined, `${header} ${framing}`);
+      assert.equal(r.body, text, `${header} ${framing}`);
+    }
+  }
+});
+
+test('a stack with a corrupt layer is ERR_DECOMPRESS; one with an unknown coding or more than five is left as it is', T, async () => {
+  const corrupt = Buffer.from(zlib.brotliCompressSync(Buffer.from('not gzip inside')));
+  const s = await serve((t) =>
+    t === '/corrupt' ? response(200, 'gzip, br', corrupt)
+      : t === '/unknown' ? response(200, 'gzip, zstd', Buffer.from('opaque'))
+        : response(200, 'gzip, gzip, gzip, gzip, gzip, gzip', Buffer.from('six')));
+  const bad = await client.request({ url: `${s.url}/corrupt` });
+  assert.equal(bad.error?.code, 'ERR_DECOMPRESS');
+  assert.equal((await client.request({ url: `${s.url}/unknown` })).body, 'opaque');
+  assert.equal((await client.request({ url: `${s.url}/six` })).body, 'six');
+});
