@@ -53,6 +53,18 @@ function uncorkTick(sender: Sender): void {
   sender.uncorkNow();
 }
 
+/** Two-byte headers (unmasked, payload under 126 bytes) as latin1 strings, by first byte and length. */
+const shortHeaders = new Map<number, string[]>();
+function shortHeader(first: number, len: number): string {
+  let byLength = shortHeaders.get(first);
+  if (byLength === undefined) {
+    byLength = [];
+    for (let n = 0; n < 126; n++) byLength.push(String.fromCharCode(first, n));
+    shortHeaders.set(first, byLength);
+  }
+  return byLength[len]!;
+}
+
 /** A message waiting behind a compression in progress. */
 interface Pending {
   opcode: number;
@@ -251,6 +263,12 @@ export class Sender {
         maskInto(out, hlen, data, 0, len, k0, k1, k2, k3);
       }
       socket.write(out);
+      return;
+    }
+    if (isString && len < 126 && len === data.length) {
+      // Short ASCII text: its UTF-8 bytes are its latin1 bytes, so header and payload go
+      // out as one latin1 string, which node copies as it writes (no Buffer to allocate).
+      socket.write(shortHeader(first, len) + data, 'latin1');
       return;
     }
     if (isString || len <= MERGE_LIMIT) {
