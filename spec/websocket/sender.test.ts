@@ -141,3 +141,27 @@ test('close timeout: a peer that never answers the close is cut off (1006)', asy
     await srv.close();
   }
 });
+
+test('text frames of every kind in one corked burst over a real socket: short ASCII, edge lengths, non-ASCII, binary in between', async () => {
+  const messages: Array<string | Buffer> = [
+    '', 'a', 'x'.repeat(125), 'y'.repeat(126), 'ünïcode', '€'.repeat(41), '€'.repeat(42), Buffer.from([0x81, 0x05, 0xff]),
+    'tab\tand\u007f', 'z'.repeat(124) + 'é', 'q'.repeat(70000),
+  ];
+  const srv = await startServer({}, (ws) => {
+    // One tick: the first frame is written at once, the rest corked into one writev.
+    for (const m of messages) ws.send(m);
+    for (let i = 0; i < 50; i++) ws.send(`burst ${i}`);
+  });
+  try {
+    const { connect } = await import('../../websocket/index.ts');
+    const c = await connect(srv.url);
+    const got: Array<string | Buffer> = [];
+    c.onMessage = (d, bin) => got.push(bin ? Buffer.from(d) : d.toString('utf8'));
+    const want = [...messages, ...Array.from({ length: 50 }, (_, i) => `burst ${i}`)];
+    for (let i = 0; i < 200 && got.length < want.length; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(got, want);
+    c.terminate();
+  } finally {
+    await srv.close();
+  }
+});
