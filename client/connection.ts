@@ -9,7 +9,7 @@ import {
   ERR_CONNECT_TIMEOUT, ERR_IDLE_TIMEOUT, ERR_INVALID_BODY, ERR_PREMATURE_CLOSE, ERR_PROTOCOL, ERR_SOCKET, ERR_TIMEOUT,
   ERR_UNEXPECTED_UPGRADE, ERR_PROXY, ERR_TLS,
 } from './errors.ts';
-import { serialiseHead } from './request.ts';
+import { findHeader, serialiseHead } from './request.ts';
 import { openTunnel } from './proxy.ts';
 import type { Exchange } from './exchange.ts';
 import type { Pool } from './pool.ts';
@@ -74,6 +74,8 @@ export class Connection {
   /** Counted by the pool as being opened. */
   pending: boolean;
   drainWaiter: (() => void) | null;
+  /** The body held back until the server answers `Expect: 100-continue` (or the wait ends). */
+  continueTimer: ReturnType<typeof setTimeout> | null;
 
   constructor(pool: Pool) {
     this.pool = pool;
@@ -104,6 +106,7 @@ export class Connection {
     this.referenced = true;
     this.pending = true;
     this.drainWaiter = null;
+    this.continueTimer = null;
     this.onData = this.onData.bind(this);
     this.onEnd = this.onEnd.bind(this);
     this.onError = this.onError.bind(this);
@@ -207,6 +210,14 @@ export class Connection {
       pool.absoluteForm ? ex.defaults + pool.proxyAuth : ex.defaults, ex.framing(),
     );
     const body = ex.body;
+    if ((body !== null || ex.bodyStream !== null) && expectsContinue(ex.headers)) {
+      // RFC 9110 10.1.1: the head goes alone; the body follows a 100 Continue, or the
+      // wait's end. A final status first means the body is never sent.
+      socket.write(head, 'latin1');
+      this.continueTimer = setTimeout(sendHeldBody, EXPECT_CONTINUE_WAIT, this, ex);
+      this.continueTimer.unref();
+      return;
+    }
     if (body === null) {
       socket.write(head, 'latin1');
     } else if (body.length <= COALESCE_LIMIT) {
@@ -222,6 +233,26 @@ export class Connection {
     }
     if (ex.bodyStream === null) ex.requestSent = true;
     else void this.pumpBody(ex);
+  }
+
+  /** Sends the body held for a 100 Continue, once: on the 100 or when the wait ends. */
+  sendBody(ex: Exchange): void {
+    if (this.continueTimer === null || this.ex !== ex || this.state === CLOSED) return;
+    clearTimeout(this.continueTimer);
+    this.continueTimer = null;
+    if (ex.body !== null) {
+      this.socket!.write(ex.body);
+      ex.requestSent = true;
+    } else {
+      void this.pumpBody(ex);
+    }
+  }
+
+  /** A final status came while the body was held: it will not be sent (so the connection closes after this response). */
+  private dropHeldBody(): void {
+    if (this.continueTimer === null) return;
+    clearTimeout(this.continueTimer);
+    this.continueTimer = null;
   }
 
   private waitDrain(): Promise<void> {
@@ -368,10 +399,12 @@ export class Connection {
     if (ex === null) return;
     const status = head.statusCode;
     if (status < 200 && status !== 101) {
-      // 1xx informational (an unexpected 100 Continue too): skipped, the final response follows.
+      // 1xx informational: skipped, the final response follows. A 100 releases a held body.
       this.informational = true;
+      if (status === 100 && this.continueTimer !== null) this.sendBody(ex);
       return;
     }
+    this.dropHeldBody();
     this.finalHeadSeen = true;
     this.headBuf = null;
     if (status === 101) {
@@ -531,6 +564,7 @@ export class Connection {
     this.state = CLOSED;
     this.parser.pause();
     this.leftover = null;
+    this.dropHeldBody();
     this.pool.remove(this);
     this.socket?.destroy();
     this.tunnel?.destroy();
@@ -570,4 +604,17 @@ export class Connection {
       if (now >= this.connectDeadline) this.connectFailed(new ClientError(ERR_CONNECT_TIMEOUT, 'connect timed out'));
     }
   }
+}
+
+/** Ms to wait for 100 Continue before sending the body anyway (as curl does). */
+const EXPECT_CONTINUE_WAIT = 1000;
+
+function sendHeldBody(conn: Connection, ex: Exchange): void {
+  conn.sendBody(ex);
+}
+
+/** The caller's headers carry `Expect: 100-continue`. */
+function expectsContinue(headers: string[]): boolean {
+  const i = findHeader(headers, 'expect');
+  return i !== -1 && headers[i + 1]!.trim().toLowerCase() === '100-continue';
 }
