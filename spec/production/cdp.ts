@@ -101,7 +101,8 @@ export class Browser {
     const { targetId } = (await this.send('Target.createTarget', { url })) as { targetId: string };
     const { sessionId } = (await this.send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
     const tab = new Tab(this, targetId, sessionId);
-    await tab.waitFor('document.readyState === "complete"');
+    // A new target starts on about:blank, whose readyState is already "complete".
+    await tab.waitFor(`location.href === ${JSON.stringify(new URL(url).href)} && document.readyState === "complete"`);
     return tab;
   }
 
