@@ -59,17 +59,22 @@ test('a 64 MiB download streams with backpressure and bounded memory', T, async 
   await sleep(300);
   assert.ok(written < 24 * 1024 * 1024, `server wrote ${written} bytes while nobody read`);
   const base = process.memoryUsage();
-  let peak = 0;
+  let peakBuffers = 0;
+  let peakRss = 0;
   let received = 0;
   for await (const c of body) {
     received += (c as Buffer).length;
     if ((received & 0xfffff) < 65536) {
       const m = process.memoryUsage();
-      peak = Math.max(peak, m.rss - base.rss, m.arrayBuffers - base.arrayBuffers);
+      peakBuffers = Math.max(peakBuffers, m.arrayBuffers - base.arrayBuffers);
+      peakRss = Math.max(peakRss, m.rss - base.rss);
     }
   }
   assert.equal(received, total);
-  assert.ok(peak < 40 * 1024 * 1024, `memory grew by ${peak} bytes`);
+  // Buffers held are the measure; RSS (which GC timing on a busy machine moves too) only
+  // has to stay below what holding the whole body would take.
+  assert.ok(peakBuffers < 40 * 1024 * 1024, `buffers grew by ${peakBuffers} bytes`);
+  assert.ok(peakRss < total, `RSS grew by ${peakRss} bytes`);
 });
 
 test('a slow consumer does not trip the idle timeout, a stalled server does', T, async () => {
