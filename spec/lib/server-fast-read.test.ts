@@ -8,7 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connectRaw, get, responsesOf, withServer, type RawClient } from './helpers/raw.ts';
 import { sleep, until } from '../helpers/wait.ts';
 import { takeOverSocket } from '../../lib/connection.ts';
-import type { Request, Response } from '../../lib/index.ts';
+import { asChannel, type Request, type Response } from '../../lib/index.ts';
 
 const PATHS = [true, false] as const;
 const name = (fast: boolean): string => (fast ? 'fast read' : 'stream read');
@@ -187,6 +187,23 @@ for (const fast of PATHS) {
       const rs = responsesOf(c.received);
       assert.equal(rs.length, 100);
       assert.deepEqual(rs.map((r) => r.body.toString()), Array.from({ length: 100 }, (_, i) => expected('get', `/r${i}`, `t${i}`, '')));
+    });
+  });
+
+  test(`${name(fast)}: a client that leaves while its reading is paused (queue full) is noticed at once`, async () => {
+    const closes: string[] = [];
+    await withServer((req) => asChannel(req, { onClose: (_ch, status) => closes.push(status) }), { fastRead: fast }, async (server) => {
+      const c = await client(server.port);
+      // 40 pipelined polls: reading pauses at 32 owed answers, the rest waits unparsed.
+      let all = '';
+      for (let i = 0; i < 40; i++) all += get(`/poll${i}`);
+      c.write(all);
+      await until(() => server.connections === 1 && closes.length === 0, 2000, 'polls waiting');
+      await sleep(20);
+      c.close();
+      await until(() => server.connections === 0, 2000, 'the connection to close');
+      await until(() => closes.length === 32, 2000, 'every open poll told');
+      assert.deepEqual(new Set(closes), new Set(['client-close']));
     });
   });
 
