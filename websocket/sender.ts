@@ -6,6 +6,11 @@ import { crypto } from './builtins.ts';
 import { FIN, RSV1, Opcode, headerLength, writeHeader, maskInto, unmaskInPlace } from './frame.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 
+/** Buffer's latin1Slice (on every Node Buffer, untyped in @types/node). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
 /** Buffer's utf8Write (on every Node Buffer, untyped in @types/node): write() without its argument parsing. */
 interface Utf8Buffer extends Buffer {
   utf8Write(s: string, offset: number, length: number): number;
@@ -265,11 +270,17 @@ export class Sender {
       socket.write(out);
       return;
     }
-    if (isString && len < 126 && len === data.length) {
-      // Short ASCII text: its UTF-8 bytes are its latin1 bytes, so header and payload go
-      // out as one latin1 string, which node copies as it writes (no Buffer to allocate).
-      socket.write(shortHeader(first, len) + data, 'latin1');
-      return;
+    if (len < 126) {
+      // A short frame goes out as one latin1 string, which node copies as it writes: no
+      // Buffer to allocate. ASCII text is its own latin1; bytes map to latin1 one to one.
+      if (!isString) {
+        socket.write(shortHeader(first, len) + (data as Latin1Buffer).latin1Slice(0, len), 'latin1');
+        return;
+      }
+      if (len === data.length) {
+        socket.write(shortHeader(first, len) + data, 'latin1');
+        return;
+      }
     }
     if (isString || len <= MERGE_LIMIT) {
       const out = Buffer.allocUnsafe(hlen + len);

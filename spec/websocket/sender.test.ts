@@ -146,6 +146,7 @@ test('text frames of every kind in one corked burst over a real socket: short AS
   const messages: Array<string | Buffer> = [
     '', 'a', 'x'.repeat(125), 'y'.repeat(126), 'ünïcode', '€'.repeat(41), '€'.repeat(42), Buffer.from([0x81, 0x05, 0xff]),
     'tab\tand\u007f', 'z'.repeat(124) + 'é', 'q'.repeat(70000),
+    Buffer.from(Array.from({ length: 125 }, (_, i) => 255 - i)), Buffer.from(Array.from({ length: 125 }, (_, i) => i)), Buffer.alloc(0),
   ];
   const srv = await startServer({}, (ws) => {
     // One tick: the first frame is written at once, the rest corked into one writev.
