@@ -159,6 +159,7 @@ for (const fast of PATHS) {
       // Uneven pieces: cuts land inside heads and bodies alike.
       let at = 0;
       let n = 0;
+      const noisy: Promise<void>[] = [];
       while (at < all.length) {
         const size = 97 + ((n * 1237) % 2900);
         c.write(all.slice(at, at + size));
@@ -166,10 +167,11 @@ for (const fast of PATHS) {
         n++;
         if (n % 3 === 0) {
           await sleep(2);
-          void noise(server.port, 1);
+          noisy.push(noise(server.port, 1));
         }
       }
       const rs = await c.waitResponses(60, 'POST', 8000);
+      await Promise.all(noisy); // before the server stops
       assert.deepEqual(rs.map((r) => r.body.toString()), want);
       c.close();
     });
