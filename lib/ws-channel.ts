@@ -44,11 +44,6 @@ interface Utf8Buffer extends Buffer {
   utf8Slice(start: number, end: number): string;
 }
 
-/** Connection.detach, with the read receiver that connections taking one accept as a third parameter. */
-interface DetachingConnection {
-  detach(ex: Exchange, onGoingAway: null, onRead?: (buf: Buffer) => void): { socket: Socket; head: Buffer } | null;
-}
-
 /** A WebSocket channel's onClose status for a close code received from the client. */
 export function closeStatusOf(code: number): CloseStatus {
   switch (code) {
@@ -305,11 +300,9 @@ export class WebSocketChannel implements Channel, Abortable {
       this.finish(result.status === 403 ? 'server-close' : 'protocol-error', CloseCode.ABNORMAL, result.reason);
       return;
     }
-    // Reads go straight from the connection's read callback to the WebSocket when the
-    // connection can do that (on its fast path they come from a shared, reused buffer).
-    const conn = ex.conn as unknown as DetachingConnection;
-    const direct = conn.detach.length >= 3;
-    const taken = direct ? conn.detach(ex, null, this.read.bind(this)) : conn.detach(ex, null);
+    // Reads go straight from the connection's read callback to the WebSocket (on the fast
+    // read path from a buffer shared by all connections and reused after each read).
+    const taken = ex.conn.detach(ex, null, this.read.bind(this));
     if (taken === null) {
       // The client left (or the connection is closing) before its turn came.
       this.finish('client-close', CloseCode.ABNORMAL, '');
@@ -332,7 +325,7 @@ export class WebSocketChannel implements Channel, Abortable {
       idleTimeout: o.idleTimeout,
       heartbeatInterval: o.heartbeatInterval,
       closeTimeout: o.closeTimeout,
-      externalRead: direct,
+      externalRead: true,
     }, head);
     ws.onPing = wsOnPing;
     ws.onClose = wsOnClose;

@@ -647,7 +647,7 @@ test('drained() resolves when the backlog was waiting for compression (no socket
   });
 });
 
-test('binary messages kept by onReceive stay intact while later reads arrive; the request map keeps its headers after the upgrade', async () => {
+for (const fastRead of [true, false]) test(`binary messages kept by onReceive stay intact while later reads arrive; the request map keeps its headers after the upgrade (fastRead ${fastRead})`, async () => {
   const kept: Buffer[] = [];
   let request: Request | null = null;
   await withServer((req) => asChannel(req, {
@@ -656,7 +656,7 @@ test('binary messages kept by onReceive stay intact while later reads arrive; th
     onReceive: (_ch, data) => {
       if (Buffer.isBuffer(data)) kept.push(data);
     },
-  }), {}, async (server) => {
+  }), { fastRead }, async (server) => {
     const long = 'token-' + 'abcdefghij'.repeat(20);
     const c = await connect(url(server), { headers: { 'X-Long-Header': long } });
     const sent: Buffer[] = [];
