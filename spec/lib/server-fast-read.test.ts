@@ -51,14 +51,16 @@ async function client(port: number): Promise<RawClient> {
   return c;
 }
 
-test('fast read: reads land in one buffer shared by all connections; fastRead: false gives each read its own Buffer', async () => {
+test('fast read: reads land in one buffer shared by all connections (fastRead: false: a Buffer per read); the peer address and port are known', async () => {
   for (const fast of PATHS) {
     const seen: ArrayBufferLike[] = [];
+    const peers: string[] = [];
     await withServer((req) => {
       const taken = takeOverSocket(req, undefined, (buf) => {
         seen.push(buf.buffer);
         taken!.socket.write(Buffer.from(buf)); // copy: buf is borrowed
       })!;
+      peers.push(`${req.remoteAddr} ${taken.socket.remoteAddress}:${taken.socket.remotePort}`);
       taken.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n');
       taken.socket.resume();
       return undefined;
@@ -75,6 +77,7 @@ test('fast read: reads land in one buffer shared by all connections; fastRead: f
       await b.waitFor((x) => x.text.endsWith('two'));
       a.write('three');
       await a.waitFor((x) => x.text.endsWith('three'));
+      assert.deepEqual(peers, [a, b].map((c) => `127.0.0.1 127.0.0.1:${c.socket.localPort}`), 'client address and port');
       a.close();
       b.close();
     });
