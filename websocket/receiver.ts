@@ -156,7 +156,7 @@ export class Receiver {
     const last = chunks.length - 1;
     if (chunks[last] !== chunk) return;
     const start = last === 0 ? this.offset : 0;
-    chunks[last] = copyOf(chunk, start, chunk.length);
+    chunks[last] = keptCopyOf(chunk, start, chunk.length);
     if (last === 0) {
       this.offset = 0;
       // A text frame's scan position inside this chunk moves with it.
@@ -459,7 +459,7 @@ export class Receiver {
     }
     if (!fin) {
       if (data.length > 0) {
-        (this.fragments ??= []).push(lent ? copyOf(data, 0, data.length) : data);
+        (this.fragments ??= []).push(lent ? keptCopyOf(data, 0, data.length) : data);
         this.msgLength += data.length;
       }
       return;
@@ -542,7 +542,18 @@ export class Receiver {
   }
 }
 
-/** A new buffer holding `src[start, end)`. */
+/**
+ * A copy that may be held for as long as a peer takes to send the rest: its own memory
+ * of exactly this size, not a slice of node's shared 8 KiB pool, which a slow peer
+ * would keep alive whole.
+ */
+function keptCopyOf(src: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(end - start);
+  src.copy(out, 0, start, end);
+  return out;
+}
+
+/** A new buffer holding `src[start, end)` (short-lived). */
 function copyOf(src: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start);
   src.copy(out, 0, start, end);
