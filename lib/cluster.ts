@@ -2,9 +2,10 @@
 // all serve the same port (the primary accepts and hands connections round-robin).
 // The primary restarts a worker that dies and stops them all gracefully; it also
 // relays pub/sub messages between workers (see lib/pubsub.ts).
-import cluster, { type Worker } from 'node:cluster';
+import type { Worker } from 'node:cluster';
 import { createServer as createNetServer } from 'node:net';
-import { Server, type ServerOptions, type ServerStatus, type StopOptions } from './server.ts';
+import { Server, setClusterSupport, type ServerOptions, type ServerStatus, type StopOptions } from './server.ts';
+import { cluster } from './builtins.ts';
 import { ServerContext } from './context.ts';
 import { relayPubSub } from './pubsub.ts';
 
@@ -63,7 +64,7 @@ export class ClusterServer extends Server {
       const again = (): void => {
         if (this.#state !== 'running') return;
         this.#restarts++;
-        this.adopt(cluster.fork());
+        this.adopt(cluster().fork());
       };
       if (this.#backoff === 0) again();
       else setTimeout(again, this.#backoff).unref();
@@ -119,7 +120,7 @@ function placeholderContext(): ServerContext {
  * until all listen, and return their handle. In a worker: null (it serves itself).
  */
 export async function runWorkers(options: ServerOptions): Promise<ClusterServer | null> {
-  if (cluster.isWorker) return null;
+  if (cluster().isWorker) return null;
   const n = options.workers!;
   if (!Number.isInteger(n) || n < 1) throw new RangeError('runServer: workers must be a positive integer');
   relayPubSub();
@@ -127,7 +128,7 @@ export async function runWorkers(options: ServerOptions): Promise<ClusterServer 
   // arguments: all workers (replacements too) listen with the same ones, so with
   // port 0 they share the one free port the first listen picked.
   const workers: Worker[] = [];
-  for (let i = 0; i < n; i++) workers.push(cluster.fork());
+  for (let i = 0; i < n; i++) workers.push(cluster().fork());
   let addr: { port: number; address: string };
   try {
     [addr] = await Promise.all(workers.map(listening)) as [{ port: number; address: string }];
@@ -161,7 +162,7 @@ function listening(w: Worker): Promise<{ port: number; address: string }> {
  * process of the group) is left to the primary, which stops the workers itself.
  */
 export function serveAsWorker(server: Server): void {
-  if (!cluster.isWorker) return;
+  if (!cluster().isWorker) return;
   const exit = (timeout: number): void => {
     void server.stop({ timeout }).then(() => process.exit(0));
   };
@@ -172,3 +173,7 @@ export function serveAsWorker(server: Server): void {
   process.once('SIGTERM', () => exit(100));
   process.once('disconnect', () => exit(100));
 }
+
+// Registered with runServer here rather than imported by it: server.ts stays free of an
+// import cycle, and node:cluster loads only when `workers` is used.
+setClusterSupport({ runWorkers, serveAsWorker });

@@ -22,7 +22,7 @@ export * from './fetch-adapter.ts';
 export { WebSocketChannel, closeStatusOf } from './ws-channel.ts';
 export type { WebSocketChannelSettings } from './ws-channel.ts';
 export { ifWsRequest, whenWsRequest, onMesg, sendMesg, onClose, closeConn } from './ws-compat.ts';
-export type { ClusterServer } from './cluster.ts';
+export { ClusterServer } from './cluster.ts';
 export { LocalPubSub, ClusterPubSub, Topics, relayPubSub, processPubSub } from './pubsub.ts';
 export type { PubSub, PubSubListener } from './pubsub.ts';
 export { parseProxyHeader, proxyHeaderOf, V2_SIGNATURE } from './proxy-protocol.ts';

@@ -11,6 +11,18 @@ import type { ProxyProtocolMode } from './proxy-protocol.ts';
 import { proxyProtocolServer, carryProxyHeader } from './proxy-listener.ts';
 import { TrustedProxies } from './forwarded.ts';
 
+/** lib/cluster.ts, registered when it loads (lib/index.ts loads it). */
+interface ClusterSupport {
+  runWorkers(options: ServerOptions): Promise<Server | null>;
+  serveAsWorker(server: Server): void;
+}
+let clusterSupport: ClusterSupport | null = null;
+
+/** @internal lib/cluster.ts hands itself over: runServer uses it for `workers`. */
+export function setClusterSupport(support: ClusterSupport): void {
+  clusterSupport = support;
+}
+
 /** Options of `runServer`. Every field is optional. */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one (see `server.port`). Default 0. */
@@ -155,8 +167,8 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
   if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
   if (options.workers !== undefined && options.workers !== 1) {
-    const { runWorkers } = await import('./cluster.ts');
-    const primary = await runWorkers(options);
+    if (clusterSupport === null) throw new Error('runServer: workers needs lib/cluster.ts loaded (import from lib/index.ts)');
+    const primary = await clusterSupport.runWorkers(options);
     if (primary !== null) return primary;
   }
   const proxyMode = options.proxyProtocol ?? 'disable';
@@ -221,7 +233,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       ctx.port = port;
       ctx.wheel.start();
       const server = new Server(net, ctx, port, address);
-      if (options.workers !== undefined && options.workers !== 1) void import('./cluster.ts').then((c) => c.serveAsWorker(server));
+      if (options.workers !== undefined && options.workers !== 1) clusterSupport?.serveAsWorker(server);
       resolve(server);
     });
   });

@@ -3,7 +3,9 @@
 // pipelined request is answered, and speaks RFC 6455 on it. Importing this module (as
 // lib/index.ts does) registers it with asChannel.
 import type { Socket } from 'node:net';
-import { WebSocket, acceptUpgrade, CloseCode, isValidCloseCode, type PerMessageDeflateOptions, type UpgradeRequest, type WebSocketError } from '../websocket/index.ts';
+import { CloseCode, isValidCloseCode } from '../websocket/close-codes.ts';
+import type { PerMessageDeflateOptions, UpgradeRequest, WebSocketError } from '../websocket/index.ts';
+import type { ChannelSocket } from './ws-open.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
 import { kRespond, errorResponse, type Abortable, type Exchange } from './connection.ts';
 import type { Request, Response } from './types.ts';
@@ -71,26 +73,13 @@ const BY_TIMEOUT = 3;
 const BY_ERROR = 4;
 const DRAIN_POLLING = 1 << 5;
 
-/** The connection object behind a WebSocket channel; it tells the channel what happens. */
-class ChannelSocket extends WebSocket {
-  channel: WebSocketChannel;
-
-  constructor(socket: Socket, channel: WebSocketChannel, options: ConstructorParameters<typeof WebSocket>[1], head: Buffer) {
-    super(socket, options, head);
-    this.channel = channel;
-  }
-
-  /** Messages go to the channel as they are: text is decoded there, binary copied only when lent. */
-  override rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
-    this.quietMs = 0;
-    this.channel.received(data, isBinary, lent);
-  }
-
-  /** Only the idle timeout calls close() from inside; the channel marks its own calls. */
-  override close(code?: number, reason?: string): void {
-    if (this.channel.closedBy === BY_PEER) this.channel.closedBy = BY_TIMEOUT;
-    super.close(code, reason);
-  }
+// The WebSocket stack (framer, handshake, permessage-deflate: a quarter of the server's
+// code) loads with the first upgrade, so a server that never upgrades never compiles it.
+type WsOpen = typeof import('./ws-open.ts');
+let wsOpen: WsOpen | null = null;
+let wsOpenLoading: Promise<WsOpen> | null = null;
+function loadWsOpen(): Promise<WsOpen> {
+  return (wsOpenLoading ??= import('./ws-open.ts').then((m) => (wsOpen = m)));
 }
 
 /**
@@ -278,11 +267,30 @@ export class WebSocketChannel implements Channel, Abortable {
       this.abort('going-away');
       return;
     }
+    const open = wsOpen;
+    if (open === null) {
+      // The first upgrade of the process waits for the WebSocket stack to load; meanwhile
+      // a client that leaves or a stop() reaches this channel as the exchange's abortee.
+      ex.abortee = this;
+      loadWsOpen().then(
+        () => {
+          if (this.state === PENDING && ex.abortee === this) this.upgrade();
+        },
+        (err: unknown) => {
+          if (this.state !== PENDING || ex.abortee !== this) return;
+          ex.abortee = null;
+          ex.conn.ctx.errorLogger(err, this.request);
+          ex.conn.settle(ex, closingResponse(errorResponse(500)));
+          this.finish('error', CloseCode.ABNORMAL, '');
+        },
+      );
+      return;
+    }
     const req = this.request;
     const o = withDefaults(this.options, ex.conn.ctx.websocket);
     let result;
     try {
-      result = acceptUpgrade(upgradeRequestOf(req), {
+      result = open.acceptUpgrade(upgradeRequestOf(req), {
         selectProtocol: o.selectProtocol === undefined ? undefined : (offered) => o.selectProtocol!(offered, req),
         protocols: o.protocols,
         verifyOrigin: o.verifyOrigin === undefined ? undefined : (origin) => o.verifyOrigin!(origin, req),
@@ -314,7 +322,7 @@ export class WebSocketChannel implements Channel, Abortable {
     // The WebSocket answers FIN with FIN itself: one 'end' listener per socket, not an array of two.
     socket.removeAllListeners('end');
     socket.write(result.response);
-    const ws = new ChannelSocket(socket, this, {
+    const ws = new open.ChannelSocket(socket, this, {
       role: 'server',
       deflate: result.deflate,
       protocol: result.protocol,
@@ -392,6 +400,11 @@ export class WebSocketChannel implements Channel, Abortable {
   read(buf: Buffer): void {
     const ws = this.ws;
     if (ws !== null) ws.feed(buf);
+  }
+
+  /** @internal the connection closes itself (the idle timeout) unless the channel started a close already. */
+  closingForIdle(): void {
+    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
   }
 
   /** @internal */

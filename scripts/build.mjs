@@ -1,12 +1,13 @@
 // npm run build: dist/ for the package.
 // - tsc type-checks the four layers and writes the .d.ts files (only those the entry
 //   points' declarations reach are kept).
-// - The JavaScript: one ESM file per entry point (dist/<layer>/index.js) plus shared
-//   chunks (dist/chunks/), minified, written by esbuild (it comes with tsx). A module
-//   shared by two entry points lives in one chunk, so `httpkit` and `httpkit/parser`
-//   hand out the same classes. Loading a handful of files instead of one per source
-//   file is what keeps start-up time and RSS near node:http's, and the tarball small.
-//   Source maps (to the .ts sources) stay in dist/ and are not packed.
+// - The JavaScript: one minified ESM file per layer (dist/<layer>/index.js), written by
+//   esbuild (it comes with tsx); a layer imports the layers below it through their
+//   files, so `httpkit` and `httpkit/parser` hand out the same classes. lib/'s dynamic
+//   import (the WebSocket half of channels) is a chunk beside it. Loading two files
+//   (lib and parser) for a server instead of one per source file is what keeps start-up
+//   time and RSS near node:http's, and the tarball small. Source maps (to the .ts
+//   sources) stay in dist/ and are not packed.
 // `npm run build -- --per-file` writes one minified .js per source file instead
 // (the module graph as in the sources), for comparison: `npm run bench -- package` figures.
 import { execFileSync } from 'node:child_process';
@@ -109,20 +110,41 @@ if (perFile) {
     writeFileSync(`${file}.map`, out.map);
   }
 } else {
-  esbuild.buildSync({
-    absWorkingDir: root,
-    entryPoints: Object.fromEntries(ENTRY_POINTS.map((e) => [`${e}/index`, join(root, e, 'index.ts')])),
-    outdir: dist,
-    bundle: true,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    minify: true,
-    legalComments: 'none',
-    sourcemap: 'external',
-    logLevel: 'warning',
-  });
+  // One bundle per layer, as the sources are layered: a layer's imports of another
+  // layer's index stay imports of that layer's file (so `httpkit` and `httpkit/parser`
+  // hand out the same classes), everything else of the layer is in its one file.
+  // Dynamic imports become chunks beside it (lib/: the WebSocket half of channels).
+  for (const layer of ENTRY_POINTS) {
+    await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: { index: join(root, layer, 'index.ts') },
+      outdir: join(dist, layer),
+      bundle: true,
+      splitting: true,
+      chunkNames: '[name]-[hash]',
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      minify: true,
+      legalComments: 'none',
+      sourcemap: 'external',
+      logLevel: 'warning',
+      plugins: [otherLayersExternal(layer)],
+    });
+  }
+}
+
+/** esbuild plugin: an import of another layer's index.ts becomes an import of its built index.js. */
+function otherLayersExternal(self) {
+  return {
+    name: 'other-layers-external',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const [layer, ...rest] = relative(root, resolve(args.resolveDir, args.path)).split(/[\\/]/);
+        if (layer === self || !ENTRY_POINTS.includes(layer) || rest.join('/') !== 'index.ts') return undefined;
+        return { path: `../${layer}/index.js`, external: true };
+      });
+    },
+  };
 }
