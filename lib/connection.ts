@@ -71,7 +71,7 @@ export class Connection implements Timed {
   /** Bytes read while reading was paused, parsed on resume (always a copy: never a view of a read buffer). */
   leftover: Buffer | null = null;
   /** After a hand-over on the fast read path: where reads go (null: into the socket's Readable). */
-  private receiver: ((buf: Buffer) => void) | null = null;
+  private receiver: ReadReceiver | null = null;
   /** The boolean states below, packed: an idle connection is a few words. */
   private flags = 0;
 
@@ -137,7 +137,7 @@ export class Connection implements Timed {
 
   /** After a hand-over with a receiver, on the stream path. */
   receive(buf: Buffer): void {
-    this.receiver!(buf);
+    this.receiver!.read(buf);
   }
 
   /**
@@ -159,7 +159,7 @@ export class Connection implements Timed {
       buf.copy(copy, 0, 0, nread);
       return this.socket.push(copy);
     }
-    receiver(buf.subarray(0, nread));
+    receiver.read(buf.subarray(0, nread));
     return true;
   }
 
@@ -764,7 +764,7 @@ export class Connection implements Timed {
   }
 
   /** Hand the raw socket over (WebSocket upgrade). See takeOverSocket(). */
-  detach(ex: Exchange, onGoingAway: (() => void) | null, onRead?: ((buf: Buffer) => void) | null): { socket: Socket; head: Buffer } | null {
+  detach(ex: Exchange, onGoingAway: (() => void) | null, onRead?: ReadReceiver | null): { socket: Socket; head: Buffer } | null {
     if (this.closed || this.lingering || ex !== this.first || ex.state !== WAITING || !ex.upgrade) return null;
     this.flush();
     ex.detached = true;
@@ -795,6 +795,15 @@ export class Connection implements Timed {
     }
     return { socket, head };
   }
+}
+
+/**
+ * Who reads a handed-over socket: `read(buf)` gets every read (see takeOverSocket). An
+ * object rather than a function, so an owner that has the method (a WebSocket channel)
+ * is its own receiver instead of carrying a bound function per connection.
+ */
+export interface ReadReceiver {
+  read(buf: Buffer): void;
 }
 
 /** Scratch for getpeername(): read once per connection, never kept. */
@@ -934,7 +943,7 @@ export function exchangeOf(req: object): Exchange | null {
  */
 export function takeOverSocket(req: object, onGoingAway?: () => void, onRead?: (buf: Buffer) => void): { socket: Socket; head: Buffer } | null {
   const ex = exchangeOf(req);
-  return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null, onRead ?? null);
+  return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null, onRead === undefined ? null : { read: onRead });
 }
 
 function hasLowerCase(method: string): boolean {

@@ -308,9 +308,10 @@ export class WebSocketChannel implements Channel, Abortable {
       this.finish(result.status === 403 ? 'server-close' : 'protocol-error', CloseCode.ABNORMAL, result.reason);
       return;
     }
-    // Reads go straight from the connection's read callback to the WebSocket (on the fast
-    // read path from a buffer shared by all connections and reused after each read).
-    const taken = ex.conn.detach(ex, null, this.read.bind(this));
+    // Reads go straight from the connection's read callback to the WebSocket through this
+    // channel's read() (on the fast read path from a buffer shared by all connections and
+    // reused after each read).
+    const taken = ex.conn.detach(ex, null, this);
     if (taken === null) {
       // The client left (or the connection is closing) before its turn came.
       this.finish('client-close', CloseCode.ABNORMAL, '');
@@ -393,9 +394,8 @@ export class WebSocketChannel implements Channel, Abortable {
   }
 
   /**
-   * @internal bytes read from the socket, bound to the channel as the connection's read
-   * receiver. A bound method is the smallest per-connection callable (a bound function
-   * declaration would carry own name/length properties when its name is kept by defineProperty).
+   * @internal bytes read from the socket: the channel is the connection's read receiver
+   * (no callable per connection).
    */
   read(buf: Buffer): void {
     const ws = this.ws;
