@@ -700,7 +700,7 @@ export class Connection implements Timed {
   stopGracefully(): void {
     if (this.closed) return;
     this.closing = true;
-    if (this.first === null && !this.inMessage) this.shutdown();
+    if (this.first === null && !this.inMessage && (this.flags & F_DETACHED) === 0) this.shutdown();
     else this.notifyAbort('going-away');
   }
 
@@ -750,6 +750,15 @@ export class Connection implements Timed {
   }
 
   private notifyAbort(status: CloseStatus): void {
+    const receiver = this.receiver;
+    if (receiver !== null && receiver.abort !== undefined) {
+      try {
+        receiver.abort(status);
+      } catch (err) {
+        this.ctx.errorLogger(err);
+      }
+      return;
+    }
     for (let ex = this.first; ex !== null; ex = ex.next) {
       const a = ex.abortee;
       if (a !== null) {
@@ -788,10 +797,17 @@ export class Connection implements Timed {
     if ((this.flags & F_FAST_READ) !== 0) {
       // The read callback stays the connection's; from now on it serves the new owner.
       this.receiver = onRead ?? null;
-      this.flags |= F_DETACHED;
     } else if (onRead != null) {
       this.receiver = onRead;
       socket.on('data', onDetachedData);
+    }
+    this.flags |= F_DETACHED;
+    if (onRead != null && onRead.abort !== undefined) {
+      // The receiver hears of stop() and the close itself: the exchange can go (the
+      // request map, which the new owner may keep, no longer leads to it).
+      this.first = this.last = null;
+      this.queued = 0;
+      if (ex.req !== null) ex.req[kExchange] = null;
     }
     return { socket, head };
   }
@@ -804,6 +820,12 @@ export class Connection implements Timed {
  */
 export interface ReadReceiver {
   read(buf: Buffer): void;
+  /**
+   * A receiver that has abort() is also told what becomes of the connection ('going-away'
+   * when the server stops, then how it closed); the connection then keeps no exchange
+   * for it (a WebSocket channel keeps only what it uses).
+   */
+  abort?(status: CloseStatus): void;
 }
 
 /** Scratch for getpeername(): read once per connection, never kept. */

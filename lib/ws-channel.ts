@@ -8,6 +8,7 @@ import type { PerMessageDeflateOptions, UpgradeRequest, WebSocketError } from '.
 import type { ChannelSocket } from './ws-open.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
 import { kRespond, errorResponse, type Abortable, type Exchange } from './connection.ts';
+import type { ServerContext } from './context.ts';
 import type { Request, Response } from './types.ts';
 
 /** Options of `asChannel` that apply to WebSocket channels only (HTTP channels ignore them). */
@@ -107,7 +108,9 @@ export class WebSocketChannel implements Channel, Abortable {
   private readonly options: ChannelOptions;
   /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5): one word. */
   private bits = PENDING | (BY_PEER << 2);
+  /** The request's exchange until the handshake; then only the server context (for its logger). */
   private ex: Exchange | null = null;
+  private ctx: ServerContext | null = null;
   private ws: ChannelSocket | null = null;
   /** Messages and a close asked for before the handshake, replayed once open. */
   private early: Array<string | Buffer> | null = null;
@@ -245,7 +248,7 @@ export class WebSocketChannel implements Channel, Abortable {
 
   /** The handler returned this channel: answer the handshake when it is this request's turn. */
   [kRespond](ex: Exchange): void {
-    if (this.ex !== null) throw new Error('a channel can answer only one request');
+    if (this.ex !== null || this.state !== PENDING) throw new Error('a channel can answer only one request');
     this.ex = ex;
     if (ex.conn.first === ex) {
       this.upgrade();
@@ -317,8 +320,10 @@ export class WebSocketChannel implements Channel, Abortable {
       this.finish('client-close', CloseCode.ABNORMAL, '');
       return;
     }
-    // Stay the exchange's abortee: stop() tells us 'going-away' (no closure per connection).
-    ex.abortee = this;
+    // The connection tells this channel (its read receiver, which has abort()) of stop()
+    // and of the close, and keeps no exchange for it: neither does the channel.
+    this.ctx = ex.conn.ctx;
+    this.ex = null;
     const { socket, head } = taken;
     // The WebSocket answers FIN with FIN itself: one 'end' listener per socket, not an array of two.
     socket.removeAllListeners('end');
@@ -493,8 +498,8 @@ export class WebSocketChannel implements Channel, Abortable {
   }
 
   private logError(err: unknown): void {
-    const ex = this.ex;
-    if (ex !== null) ex.conn.ctx.errorLogger(err, this.request);
+    const ctx = this.ex?.conn.ctx ?? this.ctx;
+    if (ctx !== null) ctx.errorLogger(err, this.request);
     else console.error('httpkit: error in a WebSocket channel callback:', err);
   }
 }

@@ -314,9 +314,9 @@ test('a message over maxMessageSize closes with 1009; the default limit is 4 MiB
   });
 });
 
-test('server.stop() closes open WebSocket channels with 1001 Going Away and fires onClose', async () => {
+for (const fastRead of [true, false]) test(`server.stop() closes open WebSocket channels with 1001 Going Away and fires onClose (fastRead ${fastRead})`, async () => {
   const closes: Closed[] = [];
-  const server = await runServer((req) => asChannel(req, { onClose: (_ch, s, code) => closes.push([s, code, undefined]) }), { ip: '127.0.0.1', port: 0 });
+  const server = await runServer((req) => asChannel(req, { onClose: (_ch, s, code) => closes.push([s, code, undefined]) }), { ip: '127.0.0.1', port: 0, fastRead });
   try {
     const clients = await Promise.all([connect(url(server)), connect(url(server)), connect(url(server))]);
     const closed = clients.map(closedOf);
