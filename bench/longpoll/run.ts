@@ -2,12 +2,11 @@
 // server RSS and heap per waiting request, and the time from the broadcast to the
 // last response received. httpkit (asChannel) vs the same app on node:http, same run.
 //   npm run bench -- longpoll          (CONNECTIONS=10000)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rerunWithRaisedFdLimit } from '../fd-limit.ts';
+import { startLineTarget, type LineTarget } from '../target-process.ts';
 import { onPath } from '../../spec/helpers/tools.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,29 +16,9 @@ rerunWithRaisedFdLimit(import.meta.url);
 
 const pin = onPath('taskset');
 
-interface Target {
-  proc: ChildProcess;
-  port: number;
-  ask(cmd: string): Promise<string>;
-}
-
-function start(kind: string): Promise<Target> {
+function start(kind: string): Promise<LineTarget> {
   const args = [process.execPath, '--expose-gc', '--import', 'tsx', join(here, 'target.ts'), kind];
-  const cmd = pin ? ['taskset', '-c', '0', ...args] : args;
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout! });
-  const waiting: Array<(l: string) => void> = [];
-  lines.on('line', (l) => waiting.shift()?.(l));
-  const next = (): Promise<string> => new Promise((r) => waiting.push(r));
-  return next().then((first) => ({
-    proc,
-    port: Number(/port (\d+)/.exec(first)![1]),
-    ask(c: string) {
-      const p = next();
-      proc.stdin!.write(c + '\n');
-      return p;
-    },
-  }));
+  return startLineTarget(pin ? ['taskset', '-c', '0', ...args] : args);
 }
 
 interface Poller {
@@ -75,7 +54,7 @@ async function openPolls(port: number, n: number): Promise<Poller[]> {
   return polls;
 }
 
-async function waitCount(t: Target, n: number): Promise<void> {
+async function waitCount(t: LineTarget, n: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const c = Number((await t.ask('count')).slice(6));
     if (c >= n) return;

@@ -3,14 +3,13 @@
 // httpkit vs node:http in the same run. Then p99 latency of a loaded httpkit server
 // with those connections open vs none (wrk, pinned to the other core).
 //   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onPath } from '../../spec/helpers/tools.ts';
 import { rerunWithRaisedFdLimit } from '../fd-limit.ts';
+import { cpuTicks, startLineTarget } from '../target-process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.CONNECTIONS ?? 10_000);
@@ -21,28 +20,9 @@ rerunWithRaisedFdLimit(import.meta.url);
 const pin = onPath('taskset');
 const taskset = (cpu: string, cmd: string[]): string[] => (pin ? ['taskset', '-c', cpu, ...cmd] : cmd);
 
-interface Target {
-  proc: ChildProcess;
-  port: number;
-  mem(): Promise<{ rss: number; heap: number }>;
-}
-
-function start(kind: string, nodeFlags: string[] = []): Promise<Target> {
-  const cmd = taskset('0', [process.execPath, '--expose-gc', ...nodeFlags, '--import', 'tsx', join(here, 'target.ts'), kind]);
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout! });
-  const waiting: Array<(l: string) => void> = [];
-  lines.on('line', (l) => waiting.shift()?.(l));
-  const next = (): Promise<string> => new Promise((r) => waiting.push(r));
-  return next().then((first) => ({
-    proc,
-    port: Number(/port (\d+)/.exec(first)![1]),
-    async mem() {
-      proc.stdin!.write('mem\n');
-      const l = await next();
-      return JSON.parse(l.slice(4));
-    },
-  }));
+async function start(kind: string, nodeFlags: string[] = []) {
+  const t = await startLineTarget(taskset('0', [process.execPath, '--expose-gc', ...nodeFlags, '--import', 'tsx', join(here, 'target.ts'), kind]));
+  return { ...t, mem: async (): Promise<{ rss: number; heap: number }> => JSON.parse((await t.ask('mem')).slice(4)) };
 }
 
 /** Open `n` connections, each doing one request; resolves with the open sockets. */
@@ -93,16 +73,6 @@ async function perConnection(kind: string, nodeFlags: string[] = []): Promise<{ 
     return { rss: (after.rss - before.rss) / N, heap: (after.heap - before.heap) / N };
   } finally {
     t.proc.kill('SIGKILL');
-  }
-}
-
-/** CPU time (user + system, clock ticks of 10 ms) a process has used, from /proc. */
-function cpuTicks(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return NaN;
   }
 }
 

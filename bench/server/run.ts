@@ -3,12 +3,13 @@
 // then pipelined at depth 16. Prints req/s and the ratios.
 //   npm run bench -- server            (DURATION=5 seconds per run, ROUNDS=3, CONNECTIONS=50)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onPath } from '../../spec/helpers/tools.ts';
 import { createServer } from 'node:net';
+import { cpuTicks } from '../target-process.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.DURATION ?? 5);
@@ -97,16 +98,6 @@ http {
   rmSync(dir, { recursive: true, force: true });
   console.error('nginx did not start; skipping it');
   return null;
-}
-
-/** CPU time (user + system, in clock ticks of 10 ms) the process has used, from /proc. */
-function cpuTicks(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return NaN;
-  }
 }
 
 interface Run {
