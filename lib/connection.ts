@@ -70,8 +70,8 @@ export class Connection implements Timed {
   out = '';
   /** Bytes read while reading was paused, parsed on resume (always a copy: never a view of a read buffer). */
   leftover: Buffer | null = null;
-  /** After a hand-over on the fast read path: where reads go (null: into the socket's Readable). */
-  private receiver: ReadReceiver | null = null;
+  /** After a hand-over: the new owner (see SocketOwner); null when it asked for nothing. */
+  private owner: SocketOwner | null = null;
   /** The boolean states below, packed: an idle connection is a few words. */
   private flags = 0;
 
@@ -135,9 +135,9 @@ export class Connection implements Timed {
 
   // ---- reading -------------------------------------------------------------
 
-  /** After a hand-over with a receiver, on the stream path. */
+  /** After a hand-over to an owner that reads, on the stream path. */
   receive(buf: Buffer): void {
-    this.receiver!.read(buf);
+    this.owner!.read!(buf);
   }
 
   /**
@@ -151,15 +151,15 @@ export class Connection implements Timed {
       this.onData(buf.subarray(0, nread));
       return true;
     }
-    const receiver = this.receiver;
-    // A new owner without a receiver reads the socket as a stream: give it a copy, and
-    // stop reading when its Readable is full (read() starts it again).
-    if (receiver === null) {
+    const owner = this.owner;
+    // A new owner that does not read itself reads the socket as a stream: give it a copy,
+    // and stop reading when its Readable is full (read() starts it again).
+    if (owner === null || owner.read === undefined) {
       const copy = Buffer.allocUnsafe(nread);
       buf.copy(copy, 0, 0, nread);
       return this.socket.push(copy);
     }
-    receiver.read(buf.subarray(0, nread));
+    owner.read(buf.subarray(0, nread));
     return true;
   }
 
@@ -750,10 +750,12 @@ export class Connection implements Timed {
   }
 
   private notifyAbort(status: CloseStatus): void {
-    const receiver = this.receiver;
-    if (receiver !== null && receiver.abort !== undefined) {
+    if ((this.flags & F_DETACHED) !== 0) {
+      // Handed over: no exchange is left; the owner hears it, if it asked to.
+      const owner = this.owner;
+      if (owner === null || owner.abort === undefined) return;
       try {
-        receiver.abort(status);
+        owner.abort(status);
       } catch (err) {
         this.ctx.errorLogger(err);
       }
@@ -773,11 +775,9 @@ export class Connection implements Timed {
   }
 
   /** Hand the raw socket over (WebSocket upgrade). See takeOverSocket(). */
-  detach(ex: Exchange, onGoingAway: (() => void) | null, onRead?: ReadReceiver | null): { socket: Socket; head: Buffer } | null {
+  detach(ex: Exchange, owner: SocketOwner | null): { socket: Socket; head: Buffer } | null {
     if (this.closed || this.lingering || ex !== this.first || ex.state !== WAITING || !ex.upgrade) return null;
     this.flush();
-    ex.detached = true;
-    ex.abortee = onGoingAway === null ? null : { abort: (status) => status === 'going-away' && onGoingAway() };
     ex.state = DONE;
     const socket = this.socket;
     socket.off('data', onSocketData);
@@ -794,37 +794,29 @@ export class Connection implements Timed {
     this.leftover = null;
     if (this.slot !== null) this.releaseParser();
     this.lingering = true; // never read or time out here again; 'close' still untracks it
-    if ((this.flags & F_FAST_READ) !== 0) {
-      // The read callback stays the connection's; from now on it serves the new owner.
-      this.receiver = onRead ?? null;
-    } else if (onRead != null) {
-      this.receiver = onRead;
-      socket.on('data', onDetachedData);
-    }
+    // On the fast path the read callback stays the connection's and serves the owner from
+    // now on; on the stream path an owner that reads gets the 'data' events.
+    this.owner = owner;
+    if ((this.flags & F_FAST_READ) === 0 && owner !== null && owner.read !== undefined) socket.on('data', onDetachedData);
     this.flags |= F_DETACHED;
-    if (onRead != null && onRead.abort !== undefined) {
-      // The receiver hears of stop() and the close itself: the exchange can go (the
-      // request map, which the new owner may keep, no longer leads to it).
-      this.first = this.last = null;
-      this.queued = 0;
-      if (ex.req !== null) ex.req[kExchange] = null;
-    }
+    // The owner hears of stop() and the close itself: the exchange can go (the request
+    // map, which the owner may keep, no longer leads to it).
+    this.first = this.last = null;
+    this.queued = 0;
+    if (ex.req !== null) ex.req[kExchange] = null;
     return { socket, head };
   }
 }
 
 /**
- * Who reads a handed-over socket: `read(buf)` gets every read (see takeOverSocket). An
- * object rather than a function, so an owner that has the method (a WebSocket channel)
- * is its own receiver instead of carrying a bound function per connection.
+ * The new owner of a handed-over socket (see takeOverSocket). An object rather than
+ * callbacks, so an owner that has the methods (a WebSocket channel) is passed as itself
+ * instead of carrying bound functions per connection.
  */
-export interface ReadReceiver {
-  read(buf: Buffer): void;
-  /**
-   * A receiver that has abort() is also told what becomes of the connection ('going-away'
-   * when the server stops, then how it closed); the connection then keeps no exchange
-   * for it (a WebSocket channel keeps only what it uses).
-   */
+export interface SocketOwner {
+  /** Gets every read (the socket is read as a stream without it). */
+  read?(buf: Buffer): void;
+  /** Told what becomes of the connection: 'going-away' when the server stops, then how it closed. */
   abort?(status: CloseStatus): void;
 }
 
@@ -881,7 +873,7 @@ export function onFastRead(this: Socket, nread: number, buf: Buffer): boolean {
   try {
     return conn.onFastRead(nread, buf);
   } catch (err) {
-    // A bug (or a throwing receiver) must cost one connection, never the process.
+    // A bug (or a throwing owner) must cost one connection, never the process.
     conn.ctx.errorLogger(err);
     this.destroy();
     return false;
@@ -897,7 +889,7 @@ function onSocketData(this: Socket, buf: Buffer): void {
     this.destroy();
   }
 }
-/** 'data' after a hand-over with a receiver, on the stream path: same contract as the fast path. */
+/** 'data' after a hand-over to an owner that reads, on the stream path: same contract as the fast path. */
 function onDetachedData(this: Socket, buf: Buffer): void {
   const conn = connOf(this);
   try {
@@ -965,7 +957,11 @@ export function exchangeOf(req: object): Exchange | null {
  */
 export function takeOverSocket(req: object, onGoingAway?: () => void, onRead?: (buf: Buffer) => void): { socket: Socket; head: Buffer } | null {
   const ex = exchangeOf(req);
-  return ex === null ? null : ex.conn.detach(ex, onGoingAway ?? null, onRead === undefined ? null : { read: onRead });
+  if (ex === null) return null;
+  const owner: SocketOwner = {};
+  if (onRead !== undefined) owner.read = onRead;
+  if (onGoingAway !== undefined) owner.abort = (status) => status === 'going-away' && onGoingAway();
+  return ex.conn.detach(ex, owner);
 }
 
 function hasLowerCase(method: string): boolean {

@@ -44,8 +44,6 @@ export class Exchange {
   abortee: Abortable | null = null;
   /** Answer with nothing and close the connection when its turn comes. */
   silent = false;
-  /** Set when the socket was handed over (WebSocket upgrade). */
-  detached = false;
   /** Called (on the next tick) once the exchanges before this one are answered: a pending upgrade may take the socket then. */
   onTurn: ((ex: Exchange) => void) | null = null;
 

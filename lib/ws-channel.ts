@@ -314,14 +314,14 @@ export class WebSocketChannel implements Channel, Abortable {
     // Reads go straight from the connection's read callback to the WebSocket through this
     // channel's read() (on the fast read path from a buffer shared by all connections and
     // reused after each read).
-    const taken = ex.conn.detach(ex, null, this);
+    const taken = ex.conn.detach(ex, this);
     if (taken === null) {
       // The client left (or the connection is closing) before its turn came.
       this.finish('client-close', CloseCode.ABNORMAL, '');
       return;
     }
-    // The connection tells this channel (its read receiver, which has abort()) of stop()
-    // and of the close, and keeps no exchange for it: neither does the channel.
+    // The connection tells this channel (the socket's owner: read() and abort()) of
+    // stop() and of the close, and keeps no exchange for it: neither does the channel.
     this.ctx = ex.conn.ctx;
     this.ex = null;
     const { socket, head } = taken;
@@ -399,8 +399,8 @@ export class WebSocketChannel implements Channel, Abortable {
   }
 
   /**
-   * @internal bytes read from the socket: the channel is the connection's read receiver
-   * (no callable per connection).
+   * @internal bytes read from the socket: the channel is the socket's owner for the
+   * connection (no callable per connection).
    */
   read(buf: Buffer): void {
     const ws = this.ws;
