@@ -108,8 +108,9 @@ export class WebSocketChannel implements Channel, Abortable {
   private readonly options: ChannelOptions;
   /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5): one word. */
   private bits = PENDING | (BY_PEER << 2);
-  /** The request's exchange until the handshake; then only the server context (for its logger). */
+  /** The request's exchange, until the handshake. */
   private ex: Exchange | null = null;
+  /** The server's context (its error logger), from the moment a handler returned the channel. */
   private ctx: ServerContext | null = null;
   private ws: ChannelSocket | null = null;
   /** Messages and a close asked for before the handshake, replayed once open. */
@@ -250,6 +251,7 @@ export class WebSocketChannel implements Channel, Abortable {
   [kRespond](ex: Exchange): void {
     if (this.ex !== null || this.state !== PENDING) throw new Error('a channel can answer only one request');
     this.ex = ex;
+    this.ctx = ex.conn.ctx;
     if (ex.conn.first === ex) {
       this.upgrade();
       return;
@@ -282,9 +284,7 @@ export class WebSocketChannel implements Channel, Abortable {
         (err: unknown) => {
           if (this.state !== PENDING || ex.abortee !== this) return;
           ex.abortee = null;
-          ex.conn.ctx.errorLogger(err, this.request);
-          ex.conn.settle(ex, closingResponse(errorResponse(500)));
-          this.finish('error', CloseCode.ABNORMAL, '');
+          this.failUpgrade(ex, err);
         },
       );
       return;
@@ -301,9 +301,7 @@ export class WebSocketChannel implements Channel, Abortable {
         headers: o.upgradeHeaders,
       });
     } catch (err) {
-      ex.conn.ctx.errorLogger(err, req);
-      ex.conn.settle(ex, closingResponse(errorResponse(500)));
-      this.finish('error', CloseCode.ABNORMAL, '');
+      this.failUpgrade(ex, err);
       return;
     }
     if (!result.ok) {
@@ -322,7 +320,6 @@ export class WebSocketChannel implements Channel, Abortable {
     }
     // The connection tells this channel (the socket's owner: read() and abort()) of
     // stop() and of the close, and keeps no exchange for it: neither does the channel.
-    this.ctx = ex.conn.ctx;
     this.ex = null;
     const { socket, head } = taken;
     // The WebSocket answers FIN with FIN itself: one 'end' listener per socket, not an array of two.
@@ -360,6 +357,13 @@ export class WebSocketChannel implements Channel, Abortable {
     if (this.drainWaiters !== null) this.socketDrained();
     const onOpen = this.options.onOpen;
     if (onOpen !== undefined && this.state === OPEN) this.call(onOpen, this);
+  }
+
+  /** The handshake could not be answered (a throwing hook, the stack failing to load): 500, closed. */
+  private failUpgrade(ex: Exchange, err: unknown): void {
+    this.logError(err);
+    ex.conn.settle(ex, closingResponse(errorResponse(500)));
+    this.finish('error', CloseCode.ABNORMAL, '');
   }
 
   /** From the connection: the client left or the server stops (before the handshake), or the server stops (after). */
@@ -498,7 +502,7 @@ export class WebSocketChannel implements Channel, Abortable {
   }
 
   private logError(err: unknown): void {
-    const ctx = this.ex?.conn.ctx ?? this.ctx;
+    const ctx = this.ctx;
     if (ctx !== null) ctx.errorLogger(err, this.request);
     else console.error('httpkit: error in a WebSocket channel callback:', err);
   }
