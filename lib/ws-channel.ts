@@ -395,7 +395,7 @@ export class WebSocketChannel implements Channel, Abortable {
     if (f === null) return;
     // The per-message path: no argument arrays, a Promise check only when one came back.
     try {
-      const r = f(this, isBinary ? (lent ? copyOf(data) : data) : (data as Utf8Buffer).utf8Slice(0, data.length)) as unknown;
+      const r = f(this, isBinary ? (lent ? Buffer.from(data) : data) : (data as Utf8Buffer).utf8Slice(0, data.length)) as unknown;
       if (r !== undefined && r instanceof Promise) r.catch((err) => this.logError(err));
     } catch (err) {
       this.logError(err);
@@ -520,11 +520,6 @@ function wsOnError(this: ChannelSocket, err: WebSocketError): void {
 }
 function wsOnDrain(this: ChannelSocket): void {
   this.channel.socketDrained();
-}
-function copyOf(data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(data.length);
-  data.copy(out, 0, 0, data.length);
-  return out;
 }
 function pollDrain(ch: WebSocketChannel): void {
   ch.pollDrained();

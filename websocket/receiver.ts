@@ -387,7 +387,7 @@ export class Receiver {
     }
     if (this.msgCompressed) {
       // The inflater reads its input later, on the thread pool.
-      if (lent) data = copyOf(data, 0, n);
+      if (lent) data = Buffer.from(data);
       this.inflate(data);
       return;
     }
@@ -549,13 +549,6 @@ export class Receiver {
  */
 function keptCopyOf(src: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafeSlow(end - start);
-  src.copy(out, 0, start, end);
-  return out;
-}
-
-/** A new buffer holding `src[start, end)` (short-lived). */
-function copyOf(src: Buffer, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
   src.copy(out, 0, start, end);
   return out;
 }

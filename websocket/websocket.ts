@@ -260,18 +260,18 @@ export class WebSocket implements ReceiverHandler {
 
   rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
     this.quietMs = 0;
-    this.onMessage(lent ? copyOf(data) : data, isBinary);
+    this.onMessage(lent ? Buffer.from(data) : data, isBinary);
   }
 
   rxPing(data: Buffer, lent: boolean): void {
     // Rare and at most 125 bytes: one copy serves the queued pong and the callback.
-    if (lent) data = copyOf(data);
+    if (lent) data = Buffer.from(data);
     if (this.readyState === OPEN) this.sender.sendControl(Opcode.PONG, data);
     this.onPing(data);
   }
 
   rxPong(data: Buffer, lent: boolean): void {
-    this.onPong(lent ? copyOf(data) : data);
+    this.onPong(lent ? Buffer.from(data) : data);
   }
 
   rxClose(code: number, reason: string): void {
@@ -394,13 +394,6 @@ function socketOnDrain(this: Duplex): void {
 
 function socketOnTimeout(this: Duplex): void {
   wsOf(this).timedOut();
-}
-
-/** A copy of `data` the receiver of an event may keep. */
-function copyOf(data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(data.length);
-  data.copy(out, 0, 0, data.length);
-  return out;
 }
 
 function pushHead(ws: WebSocket, head: Buffer): void {
