@@ -42,14 +42,18 @@ function* filesEnding(dir, suffix) {
   }
 }
 
-// Declarations reachable from the entry points' index.d.ts (static and import("...") types).
+// A relative module specifier in a declaration file (static imports and exports, and
+// import("...") types): groups 1 the text before it, 2 the quote, 3 the specifier.
+const RELATIVE_SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*|^import\s+)(['"])(\.{1,2}\/[^'"]+)\2/gm;
+/** The declaration file a relative specifier in `file` names. */
+const declarationOf = (file, spec) => resolve(dirname(file), spec).replace(/\.(?:d\.ts|ts|js)$/, '.d.ts');
+
+// Declarations reachable from the entry points' index.d.ts.
 const reachable = new Set();
 const visit = (file) => {
   if (reachable.has(file)) return;
   reachable.add(file);
-  for (const m of readFileSync(file, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)) {
-    visit(resolve(dirname(file), m[1]).replace(/\.(?:d\.ts|ts|js)$/, '.d.ts'));
-  }
+  for (const m of readFileSync(file, 'utf8').matchAll(RELATIVE_SPECIFIER)) visit(declarationOf(file, m[3]));
 };
 for (const entry of ENTRY_POINTS) visit(join(dist, entry, 'index.d.ts'));
 for (const file of filesEnding(dist, '.d.ts')) if (!reachable.has(file)) rmSync(file);
@@ -84,8 +88,7 @@ if (!perFile) {
       .map((line) => line.replace(/^(export )?declare /, '$1'))
       .join('\n')
       // Relative specifiers are not allowed there either: name the target's block.
-      .replace(/(\bfrom\s*|\bimport\s*\(\s*|^import\s+)(['"])(\.{1,2}\/[^'"]+)\2/gm, (_, pre, q, spec) =>
-        `${pre}${q}${idOf(resolve(dirname(file), spec).replace(/\.(?:d\.ts|ts|js)$/, '.d.ts'))}${q}`);
+      .replace(RELATIVE_SPECIFIER, (_, pre, q, spec) => `${pre}${q}${idOf(declarationOf(file, spec))}${q}`);
     blocks.push(`declare module "${idOf(file)}" {\n${body.trim()}\n}`);
     rmSync(file);
   }
