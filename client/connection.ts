@@ -238,8 +238,7 @@ export class Connection {
   /** Sends the body held for a 100 Continue, once: on the 100 or when the wait ends. */
   sendBody(ex: Exchange): void {
     if (this.continueTimer === null || this.ex !== ex || this.state === CLOSED) return;
-    clearTimeout(this.continueTimer);
-    this.continueTimer = null;
+    this.endContinueWait();
     if (ex.body !== null) {
       this.socket!.write(ex.body);
       ex.requestSent = true;
@@ -248,8 +247,12 @@ export class Connection {
     }
   }
 
-  /** A final status came while the body was held: it will not be sent (so the connection closes after this response). */
-  private dropHeldBody(): void {
+  /**
+   * Ends the wait for 100 Continue, if any. Without sendBody() (a final status came, or
+   * the connection closed) the held body is never sent, so the connection closes after
+   * this response.
+   */
+  private endContinueWait(): void {
     if (this.continueTimer === null) return;
     clearTimeout(this.continueTimer);
     this.continueTimer = null;
@@ -404,7 +407,7 @@ export class Connection {
       if (status === 100 && this.continueTimer !== null) this.sendBody(ex);
       return;
     }
-    this.dropHeldBody();
+    this.endContinueWait();
     this.finalHeadSeen = true;
     this.headBuf = null;
     if (status === 101) {
@@ -564,7 +567,7 @@ export class Connection {
     this.state = CLOSED;
     this.parser.pause();
     this.leftover = null;
-    this.dropHeldBody();
+    this.endContinueWait();
     this.pool.remove(this);
     this.socket?.destroy();
     this.tunnel?.destroy();
