@@ -35,6 +35,7 @@ export function scanChunkLine(buf: Buffer, p: number, end: number, out: LineScan
   }
   if (i >= end) return INCOMPLETE;
   if (i === p) return out.fail(E_CHUNK_SIZE, i);
+  const sizeEnd = i;
   let c = buf[i];
   let sawExt = false;
   while (c === SEMI) {
@@ -76,5 +77,6 @@ export function scanChunkLine(buf: Buffer, p: number, end: number, out: LineScan
   if (i + 1 >= end) return INCOMPLETE;
   if (buf[i + 1] !== LF) return out.fail(E_BARE_CR, i);
   out.size = size;
+  out.extLength = i - sizeEnd;
   return i + 2;
 }

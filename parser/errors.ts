@@ -48,6 +48,7 @@ export const E_INCOMPLETE = 27;
 export const E_TE_CHUNKED_TWICE = 28;
 export const E_LEADING_WS = 29;
 export const E_TE_HTTP10 = 30;
+export const E_CHUNK_EXTENSIONS_OVERFLOW = 31;
 
 /** id -> [code, status, reason naming the rule]. Documented in docs/parser.md. */
 const TABLE: Array<[string, number, string]> = [];
@@ -76,6 +77,7 @@ TABLE[E_TE_CHUNKED_TWICE] = ['HPE_INVALID_TRANSFER_ENCODING', 400, 'RFC 9112 6.1
 TABLE[E_CHUNK_SIZE] = ['HPE_INVALID_CHUNK_SIZE', 400, 'RFC 9112 7.1: chunk-size must be 1*HEXDIG no larger than 2^53-1, followed by chunk-ext or CRLF'];
 TABLE[E_CHUNK_EXTENSION] = ['HPE_INVALID_CHUNK_EXTENSION', 400, 'RFC 9112 7.1.1: chunk-ext must be ";" token ["=" (token / quoted-string)]'];
 TABLE[E_CHUNK_LINE_TOO_LONG] = ['HPE_CHUNK_LINE_TOO_LONG', 400, 'limit maxChunkLine: chunk-size line too long'];
+TABLE[E_CHUNK_EXTENSIONS_OVERFLOW] = ['HPE_CHUNK_EXTENSIONS_OVERFLOW', 413, 'limit maxChunkExtensions: too many chunk extension bytes in one message'];
 TABLE[E_CHUNK_DATA_CRLF] = ['HPE_INVALID_CHUNK_DATA', 400, 'RFC 9112 7.1: chunk-data must be followed by CRLF'];
 TABLE[E_DATA_AFTER_CLOSE] = ['HPE_CLOSED_CONNECTION', 400, 'RFC 9112 9.6: data after a message that closes the connection'];
 TABLE[E_INCOMPLETE] = ['HPE_INVALID_EOF_STATE', 400, 'RFC 9112 8: connection closed before the message was complete'];

@@ -12,12 +12,15 @@ const BACKSLASH = 92;
 /**
  * Content-Length = 1*DIGIT, at most 2^53-1. Returns the length, or `-1 - i` where i is
  * the index of the first bad character (0 for an empty, too long or too large value).
+ * Leading zeros are digits like any other (`007` is 7), however many there are.
  */
 export function parseContentLength(value: string): number {
   const n = value.length;
-  if (n === 0 || n > 16) return -1;
+  let i = 0;
+  while (i < n - 1 && value.charCodeAt(i) === 48) i++;
+  if (n === 0 || n - i > 16) return -1;
   let v = 0;
-  for (let i = 0; i < n; i++) {
+  for (; i < n; i++) {
     const d = value.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1 - i;
     v = v * 10 + d;

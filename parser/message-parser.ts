@@ -6,7 +6,7 @@
 import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
 import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE, latin1 as latin1_, type Latin1Buffer } from './chars.ts';
 import {
-  ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
+  ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_EXTENSIONS_OVERFLOW, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
   E_START_LINE_TOO_LONG, E_TE_CHUNKED_TWICE, E_TE_SYNTAX, E_TOO_MANY_HEADERS, E_VERSION, E_VERSION_UNSUPPORTED,
 } from './errors.ts';
@@ -66,6 +66,7 @@ export const DEFAULT_LIMITS: Required<ParserLimits> = Object.freeze({
   maxHeaderSize: 16384,
   maxHeaders: 100,
   maxChunkLine: 4096,
+  maxChunkExtensions: 16384,
 });
 
 const NO_HEADERS: string[] = [];
@@ -83,6 +84,7 @@ export abstract class MessageParser<H extends MessageHead> {
   protected readonly maxHeaderSize: number;
   protected readonly maxHeaders: number;
   protected readonly maxChunkLine: number;
+  protected readonly maxChunkExtensions: number;
   protected readonly scan = new LineScan();
 
   /** Status for an over-long start line: 414 for a request-line; a status-line is just a bad response (400). */
@@ -108,6 +110,8 @@ export abstract class MessageParser<H extends MessageHead> {
   protected trailers: string[] | null = null;
   protected headerBytes = 0;
   protected headerCount = 0;
+  /** Chunk extension bytes of this message so far (maxChunkExtensions). */
+  protected chunkExtBytes = 0;
   protected contentLength = -1;
   protected teSeen = false;
   protected teChunkedFinal = false;
@@ -130,6 +134,7 @@ export abstract class MessageParser<H extends MessageHead> {
     this.maxHeaderSize = limits?.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize;
     this.maxHeaders = limits?.maxHeaders ?? DEFAULT_LIMITS.maxHeaders;
     this.maxChunkLine = limits?.maxChunkLine ?? DEFAULT_LIMITS.maxChunkLine;
+    this.maxChunkExtensions = limits?.maxChunkExtensions ?? DEFAULT_LIMITS.maxChunkExtensions;
   }
 
   /** For a valid incomplete start line: the byte class that validly extends it, or null (rescan). */
@@ -301,6 +306,7 @@ export abstract class MessageParser<H extends MessageHead> {
     this.trailers = null;
     this.headerBytes = 0;
     this.headerCount = 0;
+    this.chunkExtBytes = 0;
     this.contentLength = -1;
     this.teSeen = false;
     this.teChunkedFinal = false;
@@ -549,7 +555,7 @@ export abstract class MessageParser<H extends MessageHead> {
    */
   private limitLine(next: number, buf: Buffer, i: number, n: number, max: number, id: number): number {
     const scan = this.scan;
-    if (next === FAILED) return scan.errorAt > i + max ? scan.fail(id, i + max) : FAILED;
+    if (next === FAILED) return scan.decidedAt > i + max ? scan.fail(id, i + max) : FAILED;
     if (next === INCOMPLETE) {
       let known = n - i;
       if (known > 0 && buf[n - 1] === CR) known--;
@@ -589,7 +595,14 @@ export abstract class MessageParser<H extends MessageHead> {
   private scanChunkSize(buf: Buffer, p: number, end: number): number {
     const next = this.limitLine(scanChunkLine(buf, p, end, this.scan), buf, p, end, this.maxChunkLine, E_CHUNK_LINE_TOO_LONG);
     if (next < 0) return next;
-    const size = this.scan.size;
+    const scan = this.scan;
+    if (scan.extLength !== 0) {
+      const ext = this.chunkExtBytes + scan.extLength;
+      // The first extension byte past the budget (the line is complete: same for every split).
+      if (ext > this.maxChunkExtensions) return scan.fail(E_CHUNK_EXTENSIONS_OVERFLOW, next - 2 - (ext - this.maxChunkExtensions));
+      this.chunkExtBytes = ext;
+    }
+    const size = scan.size;
     if (size === 0) {
       this.state = S_TRAILER_LINE;
       this.headerBytes = 0;
@@ -686,7 +699,12 @@ export abstract class MessageParser<H extends MessageHead> {
       const minor = buf[i + 7] - 48;
       if (major >= 0 && major <= 9 && minor >= 0 && minor <= 9) {
         // RFC 9110 2.5: a 1.x recipient treats any 1.y as 1.x; other majors are not this protocol.
-        if (major !== 1) return this.scan.fail(E_VERSION_UNSUPPORTED, i + 5);
+        if (major !== 1) {
+          // Decided only once the minor digit is in: limits compare against that byte.
+          this.scan.fail(E_VERSION_UNSUPPORTED, i + 5);
+          this.scan.decidedAt = i + 7;
+          return FAILED;
+        }
         this.versionMajor = major;
         this.versionMinor = minor;
         return 0;

@@ -41,7 +41,9 @@ export class RequestParser extends MessageParser<RequestHead> {
       const badAt = scan.errorAt;
       const k = nextDelimiter(buf, i, end);
       if (k === -1) return INCOMPLETE;
-      return buf[k] === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
+      const r = buf[k] === SP ? scan.fail(E_TARGET, targetEnd) : scan.fail(E_VERSION, badAt);
+      scan.decidedAt = k;
+      return r;
     }
     if (v !== 0) return v;
     i += 8;

@@ -58,6 +58,11 @@ export interface ParserLimits {
   maxHeaders?: number;
   /** Longest chunk-size line (size + extensions). Default 4096 (400). */
   maxChunkLine?: number;
+  /**
+   * Total bytes of chunk extensions in one message, all chunks together. Default 16384
+   * (413): extensions are not body bytes, so a body limit never counts them.
+   */
+  maxChunkExtensions?: number;
 }
 
 /** A precise parse failure: stable code, the rule it enforces, and where. */

@@ -1,0 +1,69 @@
+// Wire-conformance audit of the request parser: cases where a verdict depends on bytes
+// past a limit, Content-Length digits, and the chunk-extension budget. Every case is fed
+// whole, byte by byte and in thirds (feed() asserts the three agree).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { feedRequest, expectError } from './feed.ts';
+import { DEFAULT_LIMITS, parseRequests } from '../../parser/index.ts';
+
+test('a bad version decided past the start-line limit is 414 for every split, not 400 whole and 414 split', () => {
+  // "GET /x HTTPxxxx...": whether this is a bad version or a space in the target is only
+  // known at the next SP/CR, far past maxStartLine.
+  const long = `GET /x HTTP${'x'.repeat(DEFAULT_LIMITS.maxStartLine)}\r\nHost: a\r\n\r\n`;
+  const e = expectError('request', long, 'HPE_START_LINE_TOO_LONG', 414);
+  assert.equal(e.offset, DEFAULT_LIMITS.maxStartLine);
+  // The same with a space in the target decided past the limit.
+  expectError('request', `GET /a ${'b'.repeat(100)} HTTP/1.1\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 414, { limits: { maxStartLine: 50 } });
+  // Within the limit the syntax errors stand, at the byte that is wrong.
+  const v = expectError('request', 'GET /x HTTPx/1.1\r\n\r\n', 'HPE_INVALID_VERSION', 400, { limits: { maxStartLine: 50 } });
+  assert.equal(v.offset, 'GET /x HTTP'.length);
+  expectError('request', 'GET /a b HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400, { limits: { maxStartLine: 50 } });
+});
+
+test('HTTP/2.0 right at the start-line limit: 505 or 414 the same way for every split', () => {
+  // 14 bytes. The version is known to be unsupported once its last digit (index 13)
+  // arrives; feed() asserts that whole, byte-by-byte and split parses agree.
+  const line = 'GET / HTTP/2.0';
+  for (let max = 8; max <= 16; max++) {
+    const out = feedRequest(`${line}\r\n\r\n`, { limits: { maxStartLine: max } });
+    assert.ok(out.error);
+    assert.equal(out.error.status, max >= line.length - 1 ? 505 : 414, `maxStartLine ${max}`);
+  }
+});
+
+test('Content-Length: leading zeros are digits (RFC 9110 8.6: 1*DIGIT), however many', () => {
+  const zeros = '0'.repeat(30);
+  const out = feedRequest(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${zeros}5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: a\r\n\r\n`);
+  assert.equal(out.error, null);
+  assert.deepEqual(out.messages.map((m) => [m.head.contentLength, m.body]), [[5, 'hello'], [-1, '']]);
+  assert.equal(feedRequest(`POST / HTTP/1.1\r\nContent-Length: ${zeros}\r\n\r\n`).messages[0]!.head.contentLength, 0);
+  // Still capped by value, not by spelling.
+  expectError('request', `POST / HTTP/1.1\r\nContent-Length: ${zeros}9007199254740992\r\n\r\n`, 'HPE_INVALID_CONTENT_LENGTH', 400);
+  assert.equal(feedRequest(`POST / HTTP/1.1\r\nContent-Length: ${zeros}9007199254740991\r\n\r\n`).messages.length, 0);
+  const bad = expectError('request', `POST / HTTP/1.1\r\nContent-Length: ${zeros}5x\r\n\r\n`, 'HPE_INVALID_CONTENT_LENGTH', 400);
+  assert.equal(bad.offset, 'POST / HTTP/1.1\r\nContent-Length: '.length + zeros.length + 1);
+});
+
+test('chunk extensions have a per-message budget (maxChunkExtensions, 413): body limits never see them', () => {
+  const head = 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+  // 1-byte chunks, each with a 1000-byte extension: 2 bytes of body, 2000 of extensions.
+  const ext = ';a=' + 'x'.repeat(997);
+  const body = `1${ext}\r\na\r\n1${ext}\r\nb\r\n0\r\n\r\n`;
+  const ok = feedRequest(head + body, { limits: { maxChunkExtensions: 2000 } });
+  assert.equal(ok.error, null);
+  assert.equal(ok.messages[0]!.body, 'ab');
+  const e = expectError('request', head + body, 'HPE_CHUNK_EXTENSIONS_OVERFLOW', 413, { limits: { maxChunkExtensions: 1999 } });
+  // The first extension byte past the budget: the last byte of the second extension.
+  assert.equal(e.offset, head.length + `1${ext}\r\na\r\n1`.length + ext.length - 1);
+  // The budget is per message: the next request starts again from zero.
+  const two = feedRequest(head + body + head + body, { limits: { maxChunkExtensions: 2000 } });
+  assert.deepEqual([two.error, two.messages.length], [null, 2]);
+  // The default is 16 KiB; many small chunks without extensions are not affected.
+  const many = '1;e=' + 'y'.repeat(1000);
+  const r = parseRequests(Buffer.from(head + `${many}\r\nz\r\n`.repeat(20) + '0\r\n\r\n', 'latin1'));
+  assert.equal(r.error?.code, 'HPE_CHUNK_EXTENSIONS_OVERFLOW');
+  assert.equal(r.error?.status, 413);
+  const plain = parseRequests(Buffer.from(head + '1\r\nz\r\n'.repeat(20_000) + '0\r\n\r\n', 'latin1'));
+  assert.equal(plain.error, null);
+  assert.equal(plain.messages[0]!.body.length, 20_000);
+});
