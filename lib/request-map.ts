@@ -181,20 +181,23 @@ export interface TargetParts {
 /**
  * Split a request-target (RFC 9112 3.2) into path and query. Origin-form `/p?q`,
  * absolute-form `http://host/p?q` (served as `/p`), asterisk-form `*` (OPTIONS only),
- * authority-form `host:port` (CONNECT only).
+ * authority-form `host:port` (CONNECT only, and the only form CONNECT may use).
  */
 export function splitTarget(target: string, method: string, out: TargetParts): void {
   const c0 = target.charCodeAt(0);
   let start = 0;
   out.authority = null;
+  if (method === 'CONNECT') {
+    // RFC 9110 9.3.6: the tunnel's host and port, nothing else; no port is a 400.
+    const ok = isAuthorityForm(target);
+    out.uri = ok ? target : null;
+    out.authority = ok ? target : null;
+    out.queryString = null;
+    return;
+  }
   if (c0 !== 47 /* / */) {
     if (target === '*') {
       out.uri = method === 'OPTIONS' ? '*' : null;
-      out.queryString = null;
-      return;
-    }
-    if (method === 'CONNECT') {
-      out.uri = target;
       out.queryString = null;
       return;
     }
@@ -231,6 +234,20 @@ export function splitTarget(target: string, method: string, out: TargetParts): v
     out.uri = target.slice(start, q);
     out.queryString = target.slice(q + 1);
   }
+}
+
+/** authority-form (RFC 9112 3.2.3): uri-host ":" port, with a non-empty host and a port in 1-65535. */
+function isAuthorityForm(target: string): boolean {
+  const colon = target.lastIndexOf(':');
+  const digits = target.length - colon - 1;
+  if (colon <= 0 || digits < 1 || digits > 5) return false;
+  let port = 0;
+  for (let i = colon + 1; i < target.length; i++) {
+    const d = target.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    port = port * 10 + d;
+  }
+  return port >= 1 && port <= 65535 && isValidHost(target);
 }
 
 /** Host header value without the port, for serverName. */

@@ -31,8 +31,9 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
   ex.response = null;
   if (ex.silent) return true;
   let status = res.status === undefined ? 200 : res.status;
-  // A 1xx other than 101 cannot be a final answer (RFC 9110 15.2).
-  if (!Number.isInteger(status) || status > 999 || (status < 200 && status !== 101)) {
+  // A 1xx other than 101 cannot be a final answer (RFC 9110 15.2), and 101 answers only
+  // a request that asked to switch protocols (RFC 9110 15.2.2).
+  if (!Number.isInteger(status) || status > 999 || (status < 200 && (status !== 101 || !ex.upgrade))) {
     conn.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
     return writeResponseReplaced(conn, ex, errorResponse(500), res.body);
   }
@@ -66,7 +67,9 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
     return writeResponseReplaced(conn, ex, errorResponse(500), body);
   }
   const noBody = isBodyless(status);
-  if (noBody || ex.isHead) {
+  // 205 Reset Content: never any content (RFC 9110 15.3.6), framed as Content-Length: 0.
+  if (status === 205) length = 0;
+  if (noBody || ex.isHead || status === 205) {
     if (stream !== null) destroyBody(stream);
     stream = null;
     bodyStr = null;

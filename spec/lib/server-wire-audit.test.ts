@@ -1,0 +1,149 @@
+// Wire-conformance audit of the server (RFC 9112 / RFC 9110): real bytes over real
+// sockets on 127.0.0.1, assertions on what the client sees.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectRaw, get, responsesOf, sendRaw, sleep, withServer } from './helpers/raw.ts';
+import type { Request, Response } from '../../lib/index.ts';
+
+/** Records what reached the handler, answers with the uri. */
+function recorder(): { seen: Request[]; handler: (req: Request) => Response } {
+  const seen: Request[] = [];
+  return { seen, handler: (req) => (seen.push(req), { body: `${req.uri} ${req.serverName}` }) };
+}
+
+test('CONNECT takes only authority-form host:port (RFC 9110 9.3.6); anything else is 400 and closed', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, {}, async (server) => {
+    for (const target of ['/x', 'http://a/', 'a', 'a:', 'a:0', 'a:65536', 'a:x', ':443', '*', 'u@a:443']) {
+      const rs = responsesOf(await sendRaw(server.port, `CONNECT ${target} HTTP/1.1\r\nHost: a\r\n\r\n`), 'CONNECT');
+      assert.equal(rs.length, 1, target);
+      assert.equal(rs[0]!.status, 400, target);
+      assert.equal(rs[0]!.headers.connection, 'close', target);
+    }
+    assert.equal(seen.length, 0, 'no invalid CONNECT reached the handler');
+    // A valid one reaches it, with the tunnel's host as serverName (RFC 9112 3.3).
+    const ok = responsesOf(await sendRaw(server.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), 'POST');
+    assert.equal(ok[0]!.status, 200);
+    assert.equal(ok[0]!.body.toString(), 'example.com:443 example.com');
+    const v6 = responsesOf(await sendRaw(server.port, 'CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n'), 'POST');
+    assert.equal(v6[0]!.body.toString(), '[::1]:8443 [::1]');
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0]!.requestMethod, 'connect');
+  });
+});
+
+test('205 Reset Content never carries content (RFC 9110 15.3.6): Content-Length: 0, and the next response is framed right', async () => {
+  await withServer((req) => {
+    if (req.uri === '/reset') return { status: 205, headers: { 'content-type': 'text/plain' }, body: 'this must not be sent' };
+    if (req.uri === '/reset-stream') return { status: 205, body: (function* () { yield 'nor this'; })() };
+    return { body: 'next' };
+  }, {}, async (server) => {
+    const c = await connectRaw(server.port);
+    c.write(get('/reset') + get('/reset-stream') + get('/after'));
+    const rs = await c.waitResponses(3);
+    await sleep(50);
+    c.close();
+    assert.deepEqual(rs.map((r) => [r.status, r.headers['content-length'], r.headers['transfer-encoding'], r.body.toString()]), [
+      [205, '0', undefined, ''],
+      [205, '0', undefined, ''],
+      [200, '4', undefined, 'next'],
+    ]);
+    // Nothing beyond the three responses reached the wire.
+    assert.equal(responsesOf(c.received, 'GET', false).length, 3);
+    assert.ok(c.text.endsWith('next'));
+  });
+});
+
+test('a handler answering 101 to a request that asked for no upgrade gets a 500, not a protocol switch', async () => {
+  const errors: unknown[] = [];
+  await withServer((req) => (req.uri === '/switch' ? { status: 101, body: null } : { body: 'ok' }), { errorLogger: (e) => errors.push(e) }, async (server) => {
+    const rs = responsesOf(await sendRaw(server.port, get('/switch') + get('/after')));
+    assert.equal(rs[0]!.status, 500);
+    assert.equal(rs[0]!.headers.connection, 'close');
+    assert.equal(rs.length, 1, 'the connection closes after the replaced response');
+    assert.ok(errors.some((e) => String(e).includes('invalid status 101')));
+  });
+});
+
+test('chunk extensions cannot stream past the body limit: 413 and closed at 16 KiB of extensions', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, { maxBody: 1024 * 1024 }, async (server) => {
+    const c = await connectRaw(server.port);
+    c.write('POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+    // 1 body byte per 4000 extension bytes: far under maxBody, yet unbounded reading.
+    const chunk = `1;x=${'e'.repeat(3990)}\r\nz\r\n`;
+    for (let i = 0; i < 50 && !c.ended; i++) {
+      c.write(chunk);
+      await sleep(2);
+    }
+    await c.waitEnd();
+    c.close();
+    const rs = responsesOf(c.received, 'POST');
+    assert.equal(rs.length, 1);
+    assert.equal(rs[0]!.status, 413);
+    assert.equal(rs[0]!.headers.connection, 'close');
+    assert.equal(seen.length, 0);
+    // Extensions within the budget are fine.
+    const ok = responsesOf(await sendRaw(server.port, 'POST /ok HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+      `3;name="quoted \\" value";flag\r\nabc\r\n0\r\n\r\n`), 'POST');
+    assert.equal(ok[0]!.status, 200);
+    assert.equal(seen[0]!.body!.toString(), 'abc');
+  });
+});
+
+test('Content-Length with leading zeros is a length like any other (RFC 9110 8.6)', async () => {
+  await withServer((req) => ({ body: `${req.contentLength} ${req.body}` }), {}, async (server) => {
+    const c = await connectRaw(server.port);
+    c.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${'0'.repeat(20)}5\r\n\r\nhello` + get('/'));
+    const rs = await c.waitResponses(2);
+    c.close();
+    assert.deepEqual(rs.map((r) => [r.status, r.body.toString()]), [[200, '5 hello'], [200, 'null null']]);
+  });
+});
+
+test('a request line whose bad version is decided past maxLine gets 414 however the bytes arrive', async () => {
+  await withServer(() => 'ok', { maxLine: 200 }, async (server) => {
+    const line = `GET /x HTTP${'x'.repeat(300)}\r\nHost: a\r\n\r\n`;
+    const whole = responsesOf(await sendRaw(server.port, line));
+    const c = await connectRaw(server.port);
+    c.write(line.slice(0, 100));
+    await sleep(30);
+    c.write(line.slice(100));
+    await c.waitEnd();
+    c.close();
+    const split = responsesOf(c.received);
+    assert.deepEqual([whole[0]!.status, split[0]!.status], [414, 414]);
+  });
+});
+
+test('smuggling vectors (CL.TE, TE.CL, TE.TE, TE in HTTP/1.0, duplicate CL): rejected and closed; the smuggled request never runs', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, {}, async (server) => {
+    const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
+    const cases: Array<[string, number]> = [
+      [`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\x0bchunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nX: y\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 40\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0, 40\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n${smuggled}`, 400],
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${smuggled}`, 400], // trailer section swallowing a request
+      [`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${smuggled}`, 501],
+    ];
+    for (const [req, status] of cases) {
+      const rs = responsesOf(await sendRaw(server.port, req), 'POST');
+      assert.equal(rs.length, 1, JSON.stringify(req));
+      assert.equal(rs[0]!.status, status, JSON.stringify(req));
+      assert.equal(rs[0]!.headers.connection, 'close', JSON.stringify(req));
+    }
+    assert.deepEqual(seen.map((r) => r.uri), []);
+  });
+});
