@@ -25,7 +25,7 @@ export interface Request {
   contentType: string | null;
   contentLength: number | null;
   characterEncoding: string | null;
-  /** `performance.now()`-style ms timestamp when the request head was parsed. */
+  /** When the request head was parsed: monotonic ms since the process started, on `process.uptime()`'s clock (`process.uptime() * 1000 - req.startTime` is the time since). */
   startTime: number;
   isWebSocket: boolean;
   /** Added by the router (path params) and by the params middleware (merged query/form params). */

@@ -12,6 +12,7 @@ const echoReq = (req: Request) => ({
 
 test('request map: Ring keys from a GET', async () => {
   await withServer(echoReq, {}, async (server) => {
+    const sentAt = process.uptime() * 1000;
     const raw = await sendRaw(server.port, 'GET /a%20b/c?x=1&y=%41 HTTP/1.1\r\nHost: example.com:8080\r\nX-Thing: A\r\nx-thing: B\r\nCookie: a=1\r\nCookie: b=2\r\nConnection: close\r\n\r\n');
     const [res] = responsesOf(raw);
     assert.equal(res!.status, 200);
@@ -31,7 +32,8 @@ test('request map: Ring keys from a GET', async () => {
     assert.equal(m.contentType, null);
     assert.equal(m.contentLength, null);
     assert.equal(m.isWebSocket, false);
-    assert.equal(typeof m.startTime, 'number');
+    // Monotonic ms on process.uptime()'s clock, read when the head was parsed.
+    assert.ok(m.startTime >= sentAt && m.startTime <= process.uptime() * 1000, `startTime ${m.startTime} after ${sentAt}`);
   });
 });
 
