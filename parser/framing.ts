@@ -1,8 +1,12 @@
 // Values of the fields that decide framing and persistence: Content-Length,
 // Transfer-Encoding and Connection (RFC 9110 8.6, RFC 9112 6.1, RFC 9110 7.6.1).
-import { TOKEN as TOKEN_TABLE, stringEqualsLower } from './chars.ts';
+import { TOKEN as TOKEN_TABLE, QDTEXT as QDTEXT_TABLE, QUOTED_PAIR as QUOTED_PAIR_TABLE, stringEqualsLower } from './chars.ts';
 
 const TOKEN = TOKEN_TABLE;
+const QDTEXT = QDTEXT_TABLE;
+const QUOTED_PAIR = QUOTED_PAIR_TABLE;
+const SEMI = 59;
+const EQUALS = 61;
 const SP = 32;
 const HTAB = 9;
 const COMMA = 44;
@@ -69,10 +73,12 @@ export const TE_CHUNKED_SEEN = 4;
 export const TE_UNKNOWN = 8;
 
 /**
- * A Transfer-Encoding value: a list of transfer-coding [; parameters] (RFC 9112 6.1).
- * `chunkedSeen` says whether an earlier field line listed chunked. Returns TE_* flags,
- * or a negative error: `-1 - 2 * i` for a missing coding token at index i, `-2 - 2 * i`
- * for chunked listed a second time at index i.
+ * A Transfer-Encoding value: a list of transfer-coding [; parameters] (RFC 9112 6.1,
+ * 7: token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ), empty list
+ * elements ignored). `chunkedSeen` says whether an earlier field line listed chunked.
+ * Returns TE_* flags, or a negative error: `-1 - 2 * i` for a syntax error at index i
+ * (a missing token, or anything but a parameter or "," after one: `chunked foo` is not
+ * chunked), `-2 - 2 * i` for chunked listed a second time at index i.
  */
 export function transferCodings(value: string, chunkedSeen: boolean): number {
   let flags = chunkedSeen ? TE_CHUNKED_SEEN : 0;
@@ -94,16 +100,51 @@ export function transferCodings(value: string, chunkedSeen: boolean): number {
       flags = (flags | TE_ANY) & ~TE_CHUNKED_FINAL;
       if (!isKnownCoding(value, start, i)) flags |= TE_UNKNOWN;
     }
-    // Skip transfer-parameters up to the next list element.
-    while (i < n && (c = value.charCodeAt(i)) !== COMMA) {
-      if (c === DQUOTE) {
-        i++;
-        while (i < n && (c = value.charCodeAt(i)) !== DQUOTE) i += c === BACKSLASH ? 2 : 1;
+    // transfer-parameters, then OWS and the next list element or the end.
+    for (;;) {
+      i = skipOws(value, i, n);
+      if (i >= n) break;
+      c = value.charCodeAt(i);
+      if (c === COMMA) break;
+      if (c !== SEMI) return -1 - 2 * i;
+      i = skipOws(value, i + 1, n);
+      const nameStart = i;
+      while (i < n && TOKEN[value.charCodeAt(i)] === 1) i++;
+      if (i === nameStart) return -1 - 2 * i;
+      i = skipOws(value, i, n);
+      if (i >= n || value.charCodeAt(i) !== EQUALS) return -1 - 2 * i;
+      i = skipOws(value, i + 1, n);
+      if (i < n && value.charCodeAt(i) === DQUOTE) {
+        i = quotedStringEnd(value, i + 1, n);
+        if (i < 0) return -1 - 2 * -(i + 1);
+      } else {
+        const valueStart = i;
+        while (i < n && TOKEN[value.charCodeAt(i)] === 1) i++;
+        if (i === valueStart) return -1 - 2 * i;
       }
-      i++;
     }
   }
   return flags;
+}
+
+function skipOws(s: string, i: number, n: number): number {
+  let c;
+  while (i < n && ((c = s.charCodeAt(i)) === SP || c === HTAB)) i++;
+  return i;
+}
+
+/** Index after the closing DQUOTE of a quoted-string whose content starts at i, or `-1 - k` for a bad byte (or the end) at k. */
+function quotedStringEnd(s: string, i: number, n: number): number {
+  for (;;) {
+    if (i >= n) return -1 - i;
+    const c = s.charCodeAt(i);
+    if (c === DQUOTE) return i + 1;
+    if (c === BACKSLASH) {
+      i++;
+      if (i >= n || QUOTED_PAIR[s.charCodeAt(i)] !== 1) return -1 - i;
+    } else if (QDTEXT[c] !== 1) return -1 - i;
+    i++;
+  }
 }
 
 /** IANA-registered transfer-codings other than chunked. */

@@ -67,3 +67,19 @@ test('chunk extensions have a per-message budget (maxChunkExtensions, 413): body
   assert.equal(plain.error, null);
   assert.equal(plain.messages[0]!.body.length, 20_000);
 });
+
+test('Transfer-Encoding: only parameters or a list separator may follow a coding (RFC 9112 7); empty elements are ignored', () => {
+  const post = 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ';
+  const body = '\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+  // Junk after the token is not "chunked": a hop reading only the token would frame the body differently.
+  for (const bad of ['chunked foo', 'chunked\xa0', 'chunked;', 'chunked;x', 'chunked;=1', 'chunked;x=', 'chunked;x="1', 'chunked "x"', 'gzip;q=1 chunked']) {
+    const e = expectError('request', post + bad + body, 'HPE_INVALID_TRANSFER_ENCODING', 400);
+    assert.ok(e.offset >= post.length && e.offset <= post.length + bad.length, bad);
+  }
+  for (const good of ['chunked', 'chunked ,', ', chunked', 'chunked , ,', 'gzip;level=1, chunked', 'gzip ; a = "q\\"x" , chunked']) {
+    const out = feedRequest(post + good + body);
+    assert.equal(out.error, null, good);
+    assert.equal(out.messages[0]!.head.chunked, true, good);
+    assert.equal(out.messages[0]!.body, 'abc', good);
+  }
+});
