@@ -123,6 +123,10 @@ export class HeaderFacts {
   hostCount = 0;
   /** The Host value when there is exactly one line. */
   host: string | undefined = undefined;
+  /**
+   * The expectation to act on (see expectation()): undefined when none, '100-continue',
+   * or the value as sent when it holds anything else.
+   */
   expect: string | undefined = undefined;
   contentType: string | undefined = undefined;
   hasContentLength = false;
@@ -164,11 +168,30 @@ export function buildHeaders(raw: string[], out: HeaderFacts): RequestHeaders {
   out.hostCount = hosts;
   out.host = hosts === 1 ? host : undefined;
   // Repeated lines were joined above: the map holds the value to use.
-  out.expect = (seen & SEEN_EXPECT) !== 0 ? headers.expect : undefined;
+  out.expect = (seen & SEEN_EXPECT) !== 0 ? expectation(headers.expect!) : undefined;
   out.contentType = (seen & SEEN_CONTENT_TYPE) !== 0 ? headers['content-type'] : undefined;
   out.hasContentLength = (seen & SEEN_CONTENT_LENGTH) !== 0;
   return headers;
 }
+
+/**
+ * An Expect value as a list (RFC 9110 10.1.1, 5.6.1): empty elements are ignored, so
+ * `Expect:` and `Expect: ,` expect nothing (undefined), and repeats of 100-continue (any
+ * case) are one '100-continue'. Any other member returns the value unchanged (417).
+ */
+export function expectation(value: string): string | undefined {
+  if (value === '100-continue') return value;
+  let found = false;
+  for (const member of value.split(',')) {
+    const m = member.replace(OWS_EDGES, '');
+    if (m === '') continue;
+    if (m.length !== 12 || !equalsLower(m, '100-continue')) return value;
+    found = true;
+  }
+  return found ? '100-continue' : undefined;
+}
+
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 
 /** Result of splitting a request-target. uri === null means the target is invalid for this method. */
 export interface TargetParts {

@@ -149,3 +149,28 @@ test('smuggling vectors (CL.TE, TE.CL, TE.TE, TE in HTTP/1.0, duplicate CL): rej
     assert.deepEqual(seen.map((r) => r.uri), []);
   });
 });
+
+test('Expect is a list (RFC 9110 10.1.1): empty means nothing expected, repeated 100-continue is one; any other member is 417', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, {}, async (server) => {
+    // No expectation: no 100, no 417; the body is read and served.
+    for (const value of ['', ' , ']) {
+      const rs = responsesOf(await sendRaw(server.port, `POST /e HTTP/1.1\r\nHost: a\r\nExpect:${value}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`), 'POST');
+      assert.deepEqual(rs.map((r) => r.status), [200], JSON.stringify(value));
+    }
+    // 100-continue twice (one line or two): one 100 Continue before the body is sent.
+    for (const lines of ['Expect: 100-continue, 100-Continue\r\n', 'Expect: 100-continue\r\nExpect: 100-continue\r\n']) {
+      const c = await connectRaw(server.port);
+      c.write(`POST /c HTTP/1.1\r\nHost: a\r\n${lines}Content-Length: 2\r\n\r\n`);
+      await c.waitFor((x) => x.text.includes('\r\n\r\n'));
+      assert.equal(c.text, 'HTTP/1.1 100 Continue\r\n\r\n');
+      c.write('hi');
+      await c.waitFor((x) => x.text.includes('/c a'));
+      c.close();
+    }
+    assert.equal(seen.length, 4);
+    const bad = responsesOf(await sendRaw(server.port, 'POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue, x-other\r\nContent-Length: 2\r\n\r\n'), 'POST');
+    assert.deepEqual(bad.map((r) => [r.status, r.headers.connection]), [[417, 'close']]);
+    assert.equal(seen.length, 4);
+  });
+});
