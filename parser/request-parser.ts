@@ -21,6 +21,21 @@ export class RequestParser extends MessageParser<RequestHead> {
   private targetStart = 0;
   private targetEnd = 0;
 
+  /**
+   * The method of the request whose head is being parsed: set once its request-line is
+   * complete, '' before that and after onHead (which carries it). A server answering a
+   * head it rejects uses it to know whether the answer may have content (HEAD).
+   */
+  get messageMethod(): string {
+    return this.method;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.method = '';
+    this.target = '';
+  }
+
   /** request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 3). */
   protected scanStartLine(buf: Buffer, p: number, end: number): number {
     const scan = this.scan;

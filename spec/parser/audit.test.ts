@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { feedRequest, expectError } from './feed.ts';
-import { DEFAULT_LIMITS, parseRequests } from '../../parser/index.ts';
+import { DEFAULT_LIMITS, RequestParser, parseRequests } from '../../parser/index.ts';
 
 test('a bad version decided past the start-line limit is 414 for every split, not 400 whole and 414 split', () => {
   // "GET /x HTTPxxxx...": whether this is a bad version or a space in the target is only
@@ -82,4 +82,20 @@ test('Transfer-Encoding: only parameters or a list separator may follow a coding
     assert.equal(out.messages[0]!.head.chunked, true, good);
     assert.equal(out.messages[0]!.body, 'abc', good);
   }
+});
+
+test('messageMethod: the method of a head being parsed, kept when a later field line fails', () => {
+  const parser = new RequestParser({ onHead() {}, onBody() {}, onComplete() {} });
+  assert.equal(parser.messageMethod, '');
+  parser.execute(Buffer.from('HEAD /x HTT'));
+  assert.equal(parser.messageMethod, '');
+  parser.execute(Buffer.from('P/1.1\r\nHost: a\r\nBad Header\r\n\r\n'));
+  assert.equal(parser.error?.code, 'HPE_INVALID_HEADER_TOKEN');
+  assert.equal(parser.messageMethod, 'HEAD');
+  parser.reset();
+  assert.equal(parser.messageMethod, '', 'a reused parser forgets it');
+  let seen = '';
+  const p2 = new RequestParser({ onHead(h) { seen = h.method + ' ' + p2.messageMethod; }, onBody() {}, onComplete() {} });
+  p2.execute(Buffer.from('HEAD / HTTP/1.1\r\n\r\n'));
+  assert.equal(seen, 'HEAD ', 'onHead carries the method; the parser no longer holds it');
 });
