@@ -290,6 +290,11 @@ const validHost = /^(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9
 const HOST_CHAR = new Uint8Array(128);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=%") HOST_CHAR[c.charCodeAt(0)] = 1;
 
+/**
+ * A Host value (or absolute-form authority) this server can be the origin of: host
+ * [":" port]. The host may not be empty (`Host:`, `Host: :80`): an http or https URI
+ * with an empty host is invalid and must be rejected (RFC 9110 4.2.1, 4.2.2).
+ */
 export function isValidHost(host: string): boolean {
   if (host.charCodeAt(0) === 91 /* [ */) return validHost.test(host); // IP literal: rare, exact rule
   // A loop beats the regex on the common `name[:port]`.
@@ -300,6 +305,7 @@ export function isValidHost(host: string): boolean {
     if (c === 58 /* : */) break;
     if (c > 127 || HOST_CHAR[c] === 0) return false;
   }
+  if (i === 0) return false;
   for (i++; i < n; i++) {
     const c = host.charCodeAt(i);
     if (c < 48 || c > 57) return false;

@@ -174,3 +174,26 @@ test('Expect is a list (RFC 9110 10.1.1): empty means nothing expected, repeated
     assert.equal(seen.length, 4);
   });
 });
+
+test('a Host with an empty host is invalid for an http origin (RFC 9110 4.2.1): 400 and closed, HTTP/1.1 or 1.0', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, {}, async (server) => {
+    for (const req of [
+      'GET / HTTP/1.1\r\nHost:\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: \r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: :8080\r\n\r\n',
+      'GET / HTTP/1.0\r\nHost: \r\n\r\n',
+      'GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n',
+      'GET http://:80/x HTTP/1.1\r\nHost: a\r\n\r\n',
+    ]) {
+      const rs = responsesOf(await sendRaw(server.port, req));
+      assert.deepEqual(rs.map((r) => [r.status, r.headers.connection]), [[400, 'close']], JSON.stringify(req));
+    }
+    assert.equal(seen.length, 0);
+    // Host names, IPv4, IP literals, with and without a port, still pass.
+    for (const host of ['a', 'a.example:8080', '127.0.0.1', '[::1]', '[::1]:80']) {
+      const rs = responsesOf(await sendRaw(server.port, `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+      assert.equal(rs[0]!.status, 200, host);
+    }
+  });
+});
