@@ -3,7 +3,8 @@
 //   PORT to change the port (default 8080), HOST the address (default 0.0.0.0).
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { runServer, routes, GET, ANY, notFound, type Request, type Handler } from '../lib/index.ts';
+import { runServer, type Request, type Handler } from '../lib/index.ts';
+import { routes, GET, ANY, notFound } from '../lib/router.ts';
 import { createChat } from './polling/chat.ts';
 import { createWsChat } from './websocket/chat.ts';
 import { uploadHandler } from './upload/upload.ts';

@@ -9,7 +9,6 @@ import type { ServerContext } from './context.ts';
 import { NO_LIST, type Timed } from './timers.ts';
 import { Exchange, WAITING, READY, DONE, kRespond, errorResponse, TEXT_HEADERS, type CloseStatus } from './exchange.ts';
 import { ParserSlot } from './parser-slot.ts';
-import { applyForwarded } from './forwarded.ts';
 import { writeResponse, destroyBody } from './response-sender.ts';
 import { RingRequest, HeaderFacts, kExchange, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
 
@@ -380,7 +379,7 @@ export class Connection implements Timed {
       ex,
     );
     ex.req = req;
-    if (ctx.trustedProxies !== null) applyForwarded(req, ctx.trustedProxies);
+    if (ctx.trustedProxies !== null) ctx.trustedProxies.apply(req);
     let result: unknown;
     try {
       result = ctx.handler(req as Request);

@@ -35,6 +35,11 @@ export class TrustedProxies {
     }
   }
 
+  /** applyForwarded(req, this): what the server does to each request when `trustedProxies` is set. */
+  apply(req: Request): void {
+    applyForwarded(req, this);
+  }
+
   /** Whether `address` (as a socket reports it; IPv4-mapped IPv6 counts as IPv4) is trusted. */
   trusts(address: string): boolean {
     const a = unmap(address);

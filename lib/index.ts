@@ -1,4 +1,10 @@
-// Public API of lib/.
+// Public API of `httpkit`: the server, its channels (long-polling, streaming, server-sent
+// events, WebSocket) and the Ring types. The rest of lib/ is in entry points of its own,
+// so a server loads and compiles only what it imports:
+//   httpkit/router      lib/router.ts       routes, context, GET/POST/...
+//   httpkit/middleware  lib/middleware.ts   params, JSON, cookies, uploads, static files, fetch handlers
+//   httpkit/cluster     lib/cluster.ts      all cores (runServer's `workers`) and pub/sub
+//   httpkit/proxy       lib/proxy.ts        PROXY protocol and X-Forwarded-* (runServer's proxy options)
 export * from './types.ts';
 export { runServer, Server } from './server.ts';
 export type { ServerOptions, ServerStatus, StopOptions } from './server.ts';
@@ -9,22 +15,8 @@ export { asyncResponse } from './async.ts';
 export type { Respond } from './async.ts';
 export { asEventStream, EventStream, formatEvent } from './sse.ts';
 export type { ServerEvent, EventStreamOptions } from './sse.ts';
-export * from './router.ts';
-export { wrap, type Middleware } from './middleware/wrap.ts';
-export { wrapParams, type ParamsOptions, type ParamsRequest } from './middleware/params.ts';
-export { parseUrlEncoded, type ParamMap } from './middleware/urlencoded.ts';
-export { wrapJson, json, isJsonType, type JsonOptions } from './middleware/json.ts';
-export * from './middleware/cookies.ts';
-export { wrapMultipart, UploadedFile, MultipartError, type MultipartOptions, type MultipartValue } from './middleware/multipart.ts';
-export { serveStatic, wrapStatic, type StaticOptions } from './static.ts';
-export { mimeType, DEFAULT_MIME_TYPE } from './mime.ts';
-export * from './fetch-adapter.ts';
 export { WebSocketChannel, closeStatusOf } from './ws-channel.ts';
 export type { WebSocketChannelSettings } from './ws-channel.ts';
 export { ifWsRequest, whenWsRequest, onMesg, sendMesg, onClose, closeConn } from './ws-compat.ts';
-export { ClusterServer } from './cluster.ts';
-export { LocalPubSub, ClusterPubSub, Topics, relayPubSub, processPubSub } from './pubsub.ts';
-export type { PubSub, PubSubListener } from './pubsub.ts';
-export { parseProxyHeader, proxyHeaderOf, V2_SIGNATURE } from './proxy-protocol.ts';
-export type { ProxyProtocolMode, ProxyHeader, ProxyTlv, ProxyParse } from './proxy-protocol.ts';
-export { TrustedProxies, applyForwarded } from './forwarded.ts';
+/** @internal httpkit/cluster's primary builds its Server on a context of its own. */
+export { ServerContext } from './context.ts';

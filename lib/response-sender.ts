@@ -132,13 +132,16 @@ export function commonLines(conn: Connection, hasDate: boolean, hasServer: boole
 }
 
 // `Content-Length: N\r\n\r\n` for the small lengths most responses have, built once each.
+// Kept in blocks of 64 made on first use: a 4096-slot array made at import would be
+// 32 KB of start-up allocation for the few lengths a server sends.
 const LENGTH_CACHE = 4096;
-const lengthCache: (string | undefined)[] = new Array<string | undefined>(LENGTH_CACHE).fill(undefined);
+const lengthBlocks: ((string | undefined)[] | undefined)[] = new Array<undefined>(LENGTH_CACHE >> 6).fill(undefined);
 
 function lengthLines(n: number): string {
   if (n >= LENGTH_CACHE) return 'Content-Length: ' + n + '\r\n\r\n';
-  let s = lengthCache[n];
-  if (s === undefined) s = lengthCache[n] = 'Content-Length: ' + n + '\r\n\r\n';
+  const block = (lengthBlocks[n >> 6] ??= new Array<undefined>(64).fill(undefined));
+  let s = block[n & 63];
+  if (s === undefined) s = block[n & 63] = 'Content-Length: ' + n + '\r\n\r\n';
   return s;
 }
 

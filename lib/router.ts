@@ -2,7 +2,7 @@
 // `:param` child, then a `*` wildcard, with backtracking in that order. Matching
 // walks the raw path once with indexOf and allocates only the params object.
 import type { Handler, Request, Response } from './types.ts';
-import { newParamMap } from './middleware/urlencoded.ts';
+import { newParamMap } from './param-map.ts';
 
 /** One route: a method (upper-case, or `*` for any), a path pattern and a handler. */
 export interface Route {

@@ -8,20 +8,12 @@ import { Connection, onFastRead } from './connection.ts';
 import { acceptFast } from './fast-read.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
 import type { ProxyProtocolMode } from './proxy-protocol.ts';
-import { proxyProtocolServer, carryProxyHeader } from './proxy-listener.ts';
-import { TrustedProxies } from './forwarded.ts';
 
-/** lib/cluster.ts, registered when it loads (lib/index.ts loads it). */
-interface ClusterSupport {
-  runWorkers(options: ServerOptions): Promise<Server | null>;
-  serveAsWorker(server: Server): void;
-}
-let clusterSupport: ClusterSupport | null = null;
-
-/** @internal lib/cluster.ts hands itself over: runServer uses it for `workers`. */
-export function setClusterSupport(support: ClusterSupport): void {
-  clusterSupport = support;
-}
+// `workers`, `proxyProtocol` and `trustedProxies` are served by the httpkit/cluster and
+// httpkit/proxy entry points, imported here only when an option asks for them: a plain
+// server loads and compiles none of that code.
+const loadCluster = (): Promise<typeof import('./cluster.ts')> => import('./cluster.ts');
+const loadProxy = (): Promise<typeof import('./proxy.ts')> => import('./proxy.ts');
 
 /** Options of `runServer`. Every field is optional. */
 export interface ServerOptions {
@@ -166,13 +158,15 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 /** Start a server; resolves once it listens. */
 export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<Server> {
   if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
-  if (options.workers !== undefined && options.workers !== 1) {
-    if (clusterSupport === null) throw new Error('runServer: workers needs lib/cluster.ts loaded (import from lib/index.ts)');
-    const primary = await clusterSupport.runWorkers(options);
+  const clustered = options.workers !== undefined && options.workers !== 1;
+  const cluster = clustered ? await loadCluster() : null;
+  if (cluster !== null) {
+    const primary = await cluster.runWorkers(options);
     if (primary !== null) return primary;
   }
   const proxyMode = options.proxyProtocol ?? 'disable';
   if (proxyMode !== 'disable' && proxyMode !== 'enable' && proxyMode !== 'optional') throw new RangeError("runServer: proxyProtocol must be 'disable', 'enable' or 'optional'");
+  const proxy = proxyMode !== 'disable' || options.trustedProxies !== undefined ? await loadProxy() : null;
   const ip = options.ip ?? '0.0.0.0';
   const serverHeader = options.serverHeader === undefined ? 'httpkit' : options.serverHeader;
   if (serverHeader !== null && !/^[\x20-\x7e]*$/.test(serverHeader)) throw new RangeError('runServer: serverHeader must be visible ASCII');
@@ -190,13 +184,13 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     warnLogger: options.warnLogger ?? defaultWarnLogger,
   });
   ctx.websocket = options.websocket ?? null;
-  if (options.trustedProxies !== undefined) ctx.trustedProxies = new TrustedProxies(options.trustedProxies);
+  if (options.trustedProxies !== undefined) ctx.trustedProxies = new proxy!.TrustedProxies(options.trustedProxies);
   const onSocket = (socket: Socket): void => {
     if (ctx.stopping) {
       socket.destroy();
       return;
     }
-    if (proxyMode !== 'disable' && tls) carryProxyHeader(socket);
+    if (proxyMode !== 'disable' && tls) proxy!.carryProxyHeader(socket);
     new Connection(socket, ctx);
   };
   let net: NetServer;
@@ -212,7 +206,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   } else {
     net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
-  if (proxyMode !== 'disable') net = proxyProtocolServer(ctx, proxyMode, onSocket, tls ? net : null);
+  if (proxyMode !== 'disable') net = proxy!.proxyProtocolServer(ctx, proxyMode, onSocket, tls ? net : null);
   if (options.maxConnections !== undefined) net.maxConnections = options.maxConnections;
   // Plain TCP: once listening, connections are accepted onto the fast read path.
   const fastRead = options.fastRead !== false && !tls && proxyMode === 'disable';
@@ -233,7 +227,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       ctx.port = port;
       ctx.wheel.start();
       const server = new Server(net, ctx, port, address);
-      if (options.workers !== undefined && options.workers !== 1) clusterSupport?.serveAsWorker(server);
+      if (cluster !== null) cluster.serveAsWorker(server);
       resolve(server);
     });
   });

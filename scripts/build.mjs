@@ -1,13 +1,14 @@
 // npm run build: dist/ for the package.
 // - tsc type-checks the four layers and writes the .d.ts files (only those the entry
 //   points' declarations reach are kept).
-// - The JavaScript: one minified ESM file per layer (dist/<layer>/index.js), written by
-//   esbuild (it comes with tsx); a layer imports the layers below it through their
-//   files, so `httpkit` and `httpkit/parser` hand out the same classes. lib/'s dynamic
-//   import (the WebSocket half of channels) is a chunk beside it. Loading two files
-//   (lib and parser) for a server instead of one per source file is what keeps start-up
-//   time and RSS near node:http's, and the tarball small. Source maps (to the .ts
-//   sources) stay in dist/ and are not packed.
+// - The JavaScript: one minified ESM file per entry point (dist/<layer>/index.js, and
+//   dist/lib/<name>.js for lib/'s router, middleware, cluster and proxy entries), written
+//   by esbuild (it comes with tsx). An entry imports what other entries own through
+//   their files, so `httpkit` and `httpkit/parser` hand out the same classes. lib/'s
+//   dynamic import (the WebSocket half of channels) is a chunk beside it. Loading two
+//   files (lib and parser) for a server instead of one per source file is what keeps
+//   start-up time and RSS near node:http's, and the tarball small. Source maps (to the
+//   .ts sources) stay in dist/ and are not packed.
 // `npm run build -- --per-file` writes one minified .js per source file instead
 // (the module graph as in the sources), for comparison: `npm run bench -- package` figures.
 import { execFileSync } from 'node:child_process';
@@ -23,7 +24,21 @@ const perFile = argv.includes('--per-file');
 // temporary folder, so runs at the same time do not clobber each other's dist/).
 const outIndex = argv.indexOf('--out');
 const dist = outIndex >= 0 && argv[outIndex + 1] ? resolve(argv[outIndex + 1]) : join(root, 'dist');
-const ENTRY_POINTS = ['lib', 'parser', 'websocket', 'client'];
+const LAYERS = ['lib', 'parser', 'websocket', 'client'];
+// Entry points by layer (source files without .ts; the package's exports map names them).
+// lib/'s extra entries own their files below; the rest of lib/ is the core (`httpkit`).
+const ENTRY_POINTS = [
+  'lib/index', 'lib/router', 'lib/middleware', 'lib/cluster', 'lib/proxy',
+  'parser/index', 'websocket/index', 'client/index',
+];
+const LIB_OWNERS = {
+  'lib/router': ['lib/router.ts'],
+  'lib/middleware': ['lib/middleware.ts', 'lib/middleware/', 'lib/static.ts', 'lib/static-ranges.ts', 'lib/mime.ts', 'lib/fetch-adapter.ts'],
+  'lib/cluster': ['lib/cluster.ts', 'lib/cluster-workers.ts', 'lib/pubsub.ts'],
+  'lib/proxy': ['lib/proxy.ts', 'lib/proxy-protocol.ts', 'lib/proxy-listener.ts', 'lib/forwarded.ts'],
+};
+// Small stateless helpers each lib/ entry that uses them carries a copy of.
+const SHARED = ['lib/builtins.ts', 'lib/param-map.ts'];
 
 // esbuild comes with tsx (a dev dependency); resolve it from there.
 const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
@@ -55,7 +70,7 @@ const visit = (file) => {
   reachable.add(file);
   for (const m of readFileSync(file, 'utf8').matchAll(RELATIVE_SPECIFIER)) visit(declarationOf(file, m[3]));
 };
-for (const entry of ENTRY_POINTS) visit(join(dist, entry, 'index.d.ts'));
+for (const entry of ENTRY_POINTS) visit(join(dist, `${entry}.d.ts`));
 for (const file of filesEnding(dist, '.d.ts')) if (!reachable.has(file)) rmSync(file);
 
 // Private members say nothing to a user but keep a class nominal: one private line per
@@ -94,7 +109,7 @@ if (!perFile) {
   }
   writeFileSync(join(dist, 'httpkit.d.ts'), [...references, ...blocks].join('\n') + '\n');
   for (const entry of ENTRY_POINTS) {
-    writeFileSync(join(dist, entry, 'index.d.ts'), `/// <reference path="../httpkit.d.ts" />\nexport * from "${idOf(join(dist, entry, 'index.d.ts'))}";\n`);
+    writeFileSync(join(dist, `${entry}.d.ts`), `/// <reference path="../httpkit.d.ts" />\nexport * from "${idOf(join(dist, `${entry}.d.ts`))}";\n`);
   }
 }
 
@@ -113,14 +128,15 @@ if (perFile) {
     writeFileSync(`${file}.map`, out.map);
   }
 } else {
-  // One bundle per layer, as the sources are layered: a layer's imports of another
-  // layer's index stay imports of that layer's file (so `httpkit` and `httpkit/parser`
-  // hand out the same classes), everything else of the layer is in its one file.
-  // Dynamic imports become chunks beside it (lib/: the WebSocket half of channels).
-  for (const layer of ENTRY_POINTS) {
+  // One bundle per entry point: its imports of what another entry owns stay imports of
+  // that entry's file (so `httpkit` and `httpkit/parser` hand out the same classes),
+  // everything else it reaches is in its one file. Dynamic imports of its own files
+  // become chunks beside it (lib/: the WebSocket half of channels).
+  for (const entry of ENTRY_POINTS) {
+    const [layer, name] = entry.split('/');
     await esbuild.build({
       absWorkingDir: root,
-      entryPoints: { index: join(root, layer, 'index.ts') },
+      entryPoints: { [name]: join(root, `${entry}.ts`) },
       outdir: join(dist, layer),
       bundle: true,
       splitting: true,
@@ -133,20 +149,51 @@ if (perFile) {
       legalComments: 'none',
       sourcemap: 'external',
       logLevel: 'warning',
-      plugins: [otherLayersExternal(layer)],
+      plugins: [otherEntriesExternal(entry)],
     });
   }
 }
 
-/** esbuild plugin: an import of another layer's index.ts becomes an import of its built index.js. */
-function otherLayersExternal(self) {
+/** The entry point owning a source file (path relative to the root, with .ts). */
+function ownerOf(file) {
+  if (SHARED.includes(file)) return null;
+  const [layer] = file.split('/');
+  if (layer !== 'lib') return LAYERS.includes(layer) ? `${layer}/index` : null;
+  for (const [entry, owned] of Object.entries(LIB_OWNERS)) {
+    if (owned.some((o) => (o.endsWith('/') ? file.startsWith(o) : file === o))) return entry;
+  }
+  return 'lib/index';
+}
+
+/**
+ * esbuild plugin: an import of a file another entry point owns becomes an import of
+ * that entry's built file (which must export the names imported). Within lib/, only an
+ * entry file, or the core's files from another lib/ entry, may be imported that way;
+ * anything else would copy one entry's internals into another, so the build stops.
+ */
+function otherEntriesExternal(self) {
+  const [selfLayer] = self.split('/');
   return {
-    name: 'other-layers-external',
+    name: 'other-entries-external',
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const [layer, ...rest] = relative(root, resolve(args.resolveDir, args.path)).split(/[\\/]/);
-        if (layer === self || !ENTRY_POINTS.includes(layer) || rest.join('/') !== 'index.ts') return undefined;
-        return { path: `../${layer}/index.js`, external: true };
+        const file = relative(root, resolve(args.resolveDir, args.path)).split(/[\\/]/).join('/');
+        const owner = ownerOf(file);
+        if (owner === null || owner === self) return undefined;
+        const [layer, name] = owner.split('/');
+        const isEntryFile = file === `${owner}.ts`;
+        // Another layer: its index is imported, a small file of it (close codes) copied.
+        if (layer !== selfLayer) return isEntryFile ? { path: `../${layer}/${name}.js`, external: true } : undefined;
+        // lib/'s core may reach an entry file of its own layer by import() only; the other
+        // lib entries import the core's internals through its file (lib/index.ts exports them).
+        const viaCore = layer === 'lib' && owner === 'lib/index' && selfLayer === 'lib';
+        if (!isEntryFile && !viaCore) {
+          throw new Error(`${self}: imports ${file}, which ${owner} owns; import it from ${owner}.ts`);
+        }
+        if (layer === 'lib' && self === 'lib/index' && args.kind !== 'dynamic-import') {
+          throw new Error(`${self}: a static import of ${file} would load ${owner} with every server; use import()`);
+        }
+        return { path: layer === selfLayer ? `./${name}.js` : `../${layer}/${name}.js`, external: true };
       });
     },
   };

@@ -15,6 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry: Record<string, string> = {
   httpkit: 'lib/index.ts',
+  'httpkit/router': 'lib/router.ts',
+  'httpkit/middleware': 'lib/middleware.ts',
+  'httpkit/cluster': 'lib/cluster.ts',
+  'httpkit/proxy': 'lib/proxy.ts',
   'httpkit/parser': 'parser/index.ts',
   'httpkit/websocket': 'websocket/index.ts',
   'httpkit/client': 'client/index.ts',

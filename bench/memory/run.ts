@@ -2,7 +2,8 @@
 // request and got its answer, then left open. Server RSS and heap growth per connection,
 // httpkit vs node:http in the same run. Then p99 latency of a loaded httpkit server
 // with those connections open vs none (wrk, pinned to the other core).
-//   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5)
+//   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5, ROUNDS=3)
+//   npm run bench -- memory --p99-only (skips the RSS and heap passes)
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { join, dirname } from 'node:path';
@@ -106,7 +107,8 @@ console.log(`bench/memory: ${N.toLocaleString('en')} idle keep-alive connections
 // burst of connections and keeps it, which adds the same ~15 MB to every server; the
 // second pass pins the young generation (--max-semi-space-size=1, all servers alike) to
 // show what the connections themselves hold.
-for (const [label, flags] of [['default flags', []], ['--max-semi-space-size=1', ['--max-semi-space-size=1']]] as const) {
+const passes = process.argv.includes('--p99-only') ? [] : ([['default flags', []], ['--max-semi-space-size=1', ['--max-semi-space-size=1']]] as const);
+for (const [label, flags] of passes) {
   console.log(`-- ${label}`);
   const h = await perConnection('httpkit', [...flags]);
   console.log(`httpkit    RSS ${kb(h.rss).padStart(9)} / conn   heap ${kb(h.heap).padStart(9)} / conn`);

@@ -129,10 +129,12 @@ try {
     client: ['undici', jsFiles(join(benchModules, 'undici'))],
     '': ['', []],
   };
-  for (const layer of ['parser', 'websocket', 'client', '']) {
+  // lib/'s other entry points load the core (lib/index.js) with them.
+  const fileOf: Record<string, string> = { '': 'lib/index.js', router: 'lib/router.js', middleware: 'lib/middleware.js', cluster: 'lib/cluster.js', proxy: 'lib/proxy.js' };
+  for (const layer of ['parser', 'websocket', 'client', '', 'router', 'middleware', 'cluster', 'proxy']) {
     const name = layer ? `httpkit/${layer}` : 'httpkit';
-    const s = sizeOf(loadedBy(join(dist, layer || 'lib', 'index.js')));
-    const [peerName, peerFiles] = peers[layer]!;
+    const s = sizeOf(loadedBy(join(dist, fileOf[layer] ?? `${layer}/index.js`)));
+    const [peerName, peerFiles] = peers[layer] ?? ['', []];
     const p = peerName ? sizeOf(peerFiles) : null;
     row(`${name} JS loaded (gzip)`, `${kb(s.raw)} (${kb(s.gz)}) ${s.files} files`, peerName || '-', p ? `${kb(p.raw)} (${kb(p.gz)})` : '-', p ? ratio(s.gz, p.gz) : '-', '(info)', true);
   }

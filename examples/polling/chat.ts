@@ -4,7 +4,8 @@
 // Posts go through a pub/sub (in-process by default); give it a ClusterPubSub or a
 // Redis one and every process serving the room sees every message.
 import { readFileSync } from 'node:fs';
-import { asChannel, LocalPubSub, type Channel, type PubSub, type Request, type Response } from '../../lib/index.ts';
+import { asChannel, type Channel, type Request, type Response } from '../../lib/index.ts';
+import { LocalPubSub, type PubSub } from '../../lib/cluster.ts';
 
 interface Message {
   id: number;

@@ -6,8 +6,7 @@
 // A Redis connection in subscriber mode can do nothing else, so there are two: one to
 // publish, one to subscribe. Every server, the publisher included, gets each message
 // back from Redis, so all of them see the messages in the same order.
-import type { PubSub, PubSubListener } from '../../lib/index.ts';
-import { Topics } from '../../lib/index.ts';
+import { Topics, type PubSub, type PubSubListener } from '../../lib/cluster.ts';
 
 /** The part of the `redis` client used here. */
 interface RedisClient {

@@ -1,7 +1,8 @@
 // An upload form: GET shows the form, POST receives multipart/form-data and reports
 // what arrived. Files above 64 KiB spill to a temp file, removed after the response.
 import { createHash } from 'node:crypto';
-import { wrapMultipart, type Request, type Response, type UploadedFile } from '../../lib/index.ts';
+import type { Request, Response } from '../../lib/index.ts';
+import { wrapMultipart, type UploadedFile } from '../../lib/middleware.ts';
 
 const escape = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -5,7 +5,8 @@
 // pub/sub (in-process by default); give it a ClusterPubSub or a Redis one and the
 // room spans every process subscribed to it. Presence stays per process.
 import { readFileSync } from 'node:fs';
-import { asChannel, LocalPubSub, type Channel, type PubSub, type Request, type Response, type WebSocketChannel } from '../../lib/index.ts';
+import { asChannel, type Channel, type Request, type Response, type WebSocketChannel } from '../../lib/index.ts';
+import { LocalPubSub, type PubSub } from '../../lib/cluster.ts';
 
 interface ChatMessage {
   type: 'message';

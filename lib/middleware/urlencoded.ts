@@ -5,19 +5,9 @@
 // The global TextDecoder (not node:util's: its ESM facade costs start-up memory).
 type TextDecoder = InstanceType<typeof globalThis.TextDecoder>;
 
-/** Params map: a repeated key collects its values in an array, in order. */
-export type ParamMap = Record<string, string | string[]>;
+import { newParamMap, type ParamMap } from '../param-map.ts';
 
-// Maps of client-chosen keys need a prototype without properties, so `__proto__`,
-// `constructor` or `toString` are plain data. `new` on a function whose prototype is
-// such an object keeps the maps in V8's fast mode (Object.create(null) does not).
-const ParamMapCtor = function ParamMap() {} as unknown as new () => ParamMap;
-(ParamMapCtor as unknown as { prototype: object }).prototype = Object.freeze(Object.create(null));
-
-/** An empty params map whose keys are all plain data (no inherited properties). */
-export function newParamMap(): ParamMap {
-  return new ParamMapCtor();
-}
+export { newParamMap, type ParamMap };
 
 /** Raised when a query or form has more pairs than allowed. */
 export class TooManyParamsError extends Error {}

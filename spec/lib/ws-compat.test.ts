@@ -98,7 +98,8 @@ test('onMesg and onClose replace the handlers given to asChannel; they refuse HT
 });
 
 test('through the router and middleware: path params, cookies and query params reach the WebSocket handler', async () => {
-  const { routes, GET, wrap, wrapParams, wrapCookies } = await import('../../lib/index.ts');
+  const { routes, GET } = await import('../../lib/router.ts');
+  const { wrap, wrapParams, wrapCookies } = await import('../../lib/middleware.ts');
   const app = wrap(routes(
     GET('/rooms/:room', (req) => whenWsRequest(req, (conn) => {
       const params = req.params as Record<string, string>;

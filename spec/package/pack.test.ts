@@ -15,7 +15,10 @@ import { buildPackInstall, repoRoot, type InstalledPackage } from './pack-helper
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-const ENTRIES = { httpkit: 'lib', 'httpkit/parser': 'parser', 'httpkit/websocket': 'websocket', 'httpkit/client': 'client' } as const;
+const ENTRIES = {
+  httpkit: 'lib/index', 'httpkit/router': 'lib/router', 'httpkit/middleware': 'lib/middleware', 'httpkit/cluster': 'lib/cluster', 'httpkit/proxy': 'lib/proxy',
+  'httpkit/parser': 'parser/index', 'httpkit/websocket': 'websocket/index', 'httpkit/client': 'client/index',
+} as const;
 
 let pkg: InstalledPackage;
 let server: ChildProcessByStdio<Writable, Readable, Readable> | null = null;
@@ -49,12 +52,12 @@ function runNode(args: string[], cwd: string): { status: number | null; stdout: 
 test('the tarball holds compiled JS, declarations, README and LICENSE: no sources, maps, tests or dependencies', { timeout: 30_000 }, () => {
   const shipped = files(pkg.installed).map((f) => relative(pkg.installed, f)).sort();
   const unexpected = shipped.filter(
-    (f) => !/^dist\/(parser|websocket|client|lib)\/index\.(d\.ts|js)$|^dist\/lib\/[\w-]+\.js$|^dist\/httpkit\.d\.ts$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f),
+    (f) => !/^dist\/(parser|websocket|client)\/index\.(d\.ts|js)$|^dist\/lib\/[\w-]+\.(d\.ts|js)$|^dist\/httpkit\.d\.ts$/.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f),
   );
   assert.deepEqual(unexpected, []);
-  for (const dir of Object.values(ENTRIES)) {
-    assert.ok(shipped.includes(`dist/${dir}/index.js`), `dist/${dir}/index.js shipped`);
-    assert.ok(shipped.includes(`dist/${dir}/index.d.ts`), `dist/${dir}/index.d.ts shipped`);
+  for (const file of Object.values(ENTRIES)) {
+    assert.ok(shipped.includes(`dist/${file}.js`), `dist/${file}.js shipped`);
+    assert.ok(shipped.includes(`dist/${file}.d.ts`), `dist/${file}.d.ts shipped`);
   }
   // The declarations are one file of ambient module blocks; each entry's index.d.ts
   // re-exports its block, and every block a declaration names is in that file.
@@ -84,8 +87,14 @@ test('each entry point imports with plain node; internal paths are not exported'
   const r = runNode(['--input-type=module', '-e', probe], pkg.project);
   assert.equal(r.status, 0, r.stderr);
   const exportsOf = JSON.parse(r.stdout) as Record<string, string[] | string>;
-  for (const name of ['runServer', 'asChannel', 'asyncResponse', 'ifWsRequest', 'onMesg', 'sendMesg', 'wrapParams'])
+  for (const name of ['runServer', 'asChannel', 'asyncResponse', 'ifWsRequest', 'onMesg', 'sendMesg', 'asEventStream', 'WebSocketChannel'])
     assert.ok(exportsOf.httpkit!.includes(name), `httpkit exports ${name}`);
+  // The core does not carry routing, middleware, cluster or proxy code.
+  for (const name of ['routes', 'wrapParams', 'ClusterServer', 'TrustedProxies']) assert.ok(!exportsOf.httpkit!.includes(name), `httpkit does not export ${name}`);
+  for (const name of ['routes', 'GET', 'context', 'notFound']) assert.ok(exportsOf['httpkit/router']!.includes(name), `httpkit/router exports ${name}`);
+  for (const name of ['wrap', 'wrapParams', 'wrapJson', 'wrapCookies', 'wrapMultipart', 'serveStatic', 'wrapStatic', 'mimeType']) assert.ok(exportsOf['httpkit/middleware']!.includes(name), `httpkit/middleware exports ${name}`);
+  for (const name of ['ClusterServer', 'LocalPubSub', 'processPubSub']) assert.ok(exportsOf['httpkit/cluster']!.includes(name), `httpkit/cluster exports ${name}`);
+  for (const name of ['parseProxyHeader', 'TrustedProxies', 'applyForwarded']) assert.ok(exportsOf['httpkit/proxy']!.includes(name), `httpkit/proxy exports ${name}`);
   for (const name of ['RequestParser', 'ResponseParser', 'ParseError', 'parseRequests']) assert.ok(exportsOf['httpkit/parser']!.includes(name), `httpkit/parser exports ${name}`);
   for (const name of ['WebSocket', 'connect', 'acceptUpgrade', 'Receiver', 'Sender']) assert.ok(exportsOf['httpkit/websocket']!.includes(name), `httpkit/websocket exports ${name}`);
   for (const name of ['get', 'post', 'request', 'createClient', 'delete']) assert.ok(exportsOf['httpkit/client']!.includes(name), `httpkit/client exports ${name}`);
@@ -198,7 +207,7 @@ function declarationProgram(entries: Record<string, string>): ts.Program {
 }
 
 test('no `any` is reachable from any public export (types, signatures, properties)', { timeout: 60_000 }, () => {
-  const entries = Object.fromEntries(Object.entries(ENTRIES).map(([name, dir]) => [name, join(pkg.installed, 'dist', dir, 'index.d.ts')]));
+  const entries = Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, join(pkg.installed, 'dist', `${file}.d.ts`)]));
   const program = declarationProgram(entries);
   const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   assert.deepEqual(diagnostics, []);

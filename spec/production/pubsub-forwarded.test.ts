@@ -2,7 +2,9 @@
 // count from which peers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalPubSub, ClusterPubSub, processPubSub, TrustedProxies, applyForwarded, type Request } from '../../lib/index.ts';
+import type { Request } from '../../lib/index.ts';
+import { LocalPubSub, ClusterPubSub, processPubSub } from '../../lib/cluster.ts';
+import { TrustedProxies, applyForwarded } from '../../lib/proxy.ts';
 
 test('LocalPubSub: delivery before publish returns, per topic, unsubscribe, a throwing listener spares the others', async () => {
   const ps = new LocalPubSub();
