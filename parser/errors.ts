@@ -49,6 +49,7 @@ export const E_TE_CHUNKED_TWICE = 28;
 export const E_LEADING_WS = 29;
 export const E_TE_HTTP10 = 30;
 export const E_CHUNK_EXTENSIONS_OVERFLOW = 31;
+export const E_METHOD_TOO_LONG = 32;
 
 /** id -> [code, status, reason naming the rule]. Documented in docs/parser.md. */
 const TABLE: Array<[string, number, string]> = [];
@@ -59,6 +60,7 @@ TABLE[E_VERSION_UNSUPPORTED] = ['HPE_VERSION_NOT_SUPPORTED', 505, 'RFC 9110 2.5:
 TABLE[E_STATUS] = ['HPE_INVALID_STATUS', 400, 'RFC 9112 4: status-code must be 3 digits (100-999) followed by SP or CRLF'];
 TABLE[E_REASON] = ['HPE_INVALID_STATUS', 400, 'RFC 9112 4: reason-phrase allows only HTAB, SP, VCHAR and obs-text'];
 TABLE[E_START_LINE_TOO_LONG] = ['HPE_START_LINE_TOO_LONG', 414, 'limit maxStartLine: request or status line too long'];
+TABLE[E_METHOD_TOO_LONG] = ['HPE_START_LINE_TOO_LONG', 501, 'RFC 9112 3: a method longer than any implemented (it alone passes maxStartLine)'];
 TABLE[E_FIELD_NAME] = ['HPE_INVALID_HEADER_TOKEN', 400, 'RFC 9110 5.1: field-name must be a non-empty token followed by ":"'];
 TABLE[E_WS_BEFORE_COLON] = ['HPE_INVALID_HEADER_TOKEN', 400, 'RFC 9112 5.1: no whitespace allowed between field-name and colon'];
 TABLE[E_FIELD_VALUE] = ['HPE_INVALID_HEADER_VALUE', 400, 'RFC 9110 5.5: field-value must not contain NUL, CTLs (other than HTAB) or DEL'];

@@ -6,7 +6,7 @@
 import type { MessageHead, ParserCallbacks, ParserLimits } from './types.ts';
 import { TOKEN as TOKEN_TABLE, FIELD_VALUE as FIELD_VALUE_TABLE, latin1 as latin1_, type Latin1Buffer } from './chars.ts';
 import {
-  ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_EXTENSIONS_OVERFLOW, E_CHUNK_LINE_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
+  ParseError, makeError, E_BARE_LF, E_CHUNK_DATA_CRLF, E_CHUNK_EXTENSIONS_OVERFLOW, E_CHUNK_LINE_TOO_LONG, E_METHOD_TOO_LONG, E_CL_AND_TE, E_CONTENT_LENGTH,
   E_CONTENT_LENGTH_DIFFERS, E_DATA_AFTER_CLOSE, E_HEADER_OVERFLOW, E_INCOMPLETE, E_LEADING_WS, E_OBS_FOLD,
   E_START_LINE_TOO_LONG, E_TE_CHUNKED_TWICE, E_TE_SYNTAX, E_TOO_MANY_HEADERS, E_VERSION, E_VERSION_UNSUPPORTED,
 } from './errors.ts';
@@ -89,6 +89,10 @@ export abstract class MessageParser<H extends MessageHead> {
 
   /** Status for an over-long start line: 414 for a request-line; a status-line is just a bad response (400). */
   protected startLineTooLongStatus = 414;
+  /** Request-lines: the bytes past maxStartLine are still the method (501, not 414). */
+  protected methodPastLimit(_buf: Buffer, _lineStart: number, _limitAt: number): boolean {
+    return false;
+  }
   protected state = S_START;
   /** Absolute offset of the next byte execute() will see. */
   private offset = 0;
@@ -555,13 +559,19 @@ export abstract class MessageParser<H extends MessageHead> {
    */
   private limitLine(next: number, buf: Buffer, i: number, n: number, max: number, id: number): number {
     const scan = this.scan;
-    if (next === FAILED) return scan.decidedAt > i + max ? scan.fail(id, i + max) : FAILED;
+    if (next === FAILED) return scan.decidedAt > i + max ? this.overLimit(buf, i, max, id) : FAILED;
     if (next === INCOMPLETE) {
       let known = n - i;
       if (known > 0 && buf[n - 1] === CR) known--;
-      return known > max ? scan.fail(id, i + max) : INCOMPLETE;
+      return known > max ? this.overLimit(buf, i, max, id) : INCOMPLETE;
     }
-    return next - i - 2 > max ? scan.fail(id, i + max) : next;
+    return next - i - 2 > max ? this.overLimit(buf, i, max, id) : next;
+  }
+
+  /** The line at buf[i] passes its limit; buf holds at least the byte at i + max. */
+  private overLimit(buf: Buffer, i: number, max: number, id: number): number {
+    if (id === E_START_LINE_TOO_LONG && this.methodPastLimit(buf, i, i + max)) id = E_METHOD_TOO_LONG;
+    return this.scan.fail(id, i + max);
   }
 
   /** One chunk-size line (bytes, no strings needed), possibly continuing a stashed one. */

@@ -74,6 +74,15 @@ export class RequestParser extends MessageParser<RequestHead> {
     return i + 2;
   }
 
+  /**
+   * RFC 9112 3: a method longer than any the server implements is 501, a target longer
+   * than it will parse 414. The limit byte itself may be the SP that ends the method.
+   */
+  protected override methodPastLimit(buf: Buffer, lineStart: number, limitAt: number): boolean {
+    const sp = buf.indexOf(SP, lineStart);
+    return sp === -1 || sp > limitAt;
+  }
+
   protected startLineClass(stash: Buffer, n: number): Uint8Array | null {
     const sp = stash.indexOf(SP);
     if (sp === -1 || sp >= n) return TOKEN; // still in the method

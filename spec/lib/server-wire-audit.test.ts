@@ -197,3 +197,17 @@ test('a Host with an empty host is invalid for an http origin (RFC 9110 4.2.1): 
     }
   });
 });
+
+test('a 100 KB method is 501 Not Implemented (RFC 9112 3), a 100 KB target 414; both close without reading on', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, {}, async (server) => {
+    const method = responsesOf(await sendRaw(server.port, `${'A'.repeat(100_000)} / HTTP/1.1\r\nHost: a\r\n\r\n`));
+    assert.deepEqual(method.map((r) => [r.status, r.headers.connection]), [[501, 'close']]);
+    const target = responsesOf(await sendRaw(server.port, `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    assert.deepEqual(target.map((r) => [r.status, r.headers.connection]), [[414, 'close']]);
+    // A long extension method within the limit is served.
+    const ok = responsesOf(await sendRaw(server.port, `${'X'.repeat(100)} / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`));
+    assert.equal(ok[0]!.status, 200);
+    assert.equal(seen.length, 1);
+  });
+});

@@ -99,3 +99,16 @@ test('messageMethod: the method of a head being parsed, kept when a later field 
   p2.execute(Buffer.from('HEAD / HTTP/1.1\r\n\r\n'));
   assert.equal(seen, 'HEAD ', 'onHead carries the method; the parser no longer holds it');
 });
+
+test('a method that alone passes maxStartLine is 501 (RFC 9112 3), a long target 414', () => {
+  const limits = { maxStartLine: 20 };
+  const method = expectError('request', `${'M'.repeat(30)} / HTTP/1.1\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 501, { limits });
+  assert.equal(method.offset, 20);
+  expectError('request', 'M'.repeat(100), 'HPE_START_LINE_TOO_LONG', 501, { limits }); // before the line ends
+  expectError('request', `${'M'.repeat(19)}( / HTTP/1.1\r\n\r\n`, 'HPE_INVALID_METHOD', 400, { limits }); // a bad byte within the limit wins
+  // The method fills the limit exactly and the SP is the first byte past it: the target is what is too long.
+  expectError('request', `${'M'.repeat(20)} /abc HTTP/1.1\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 414, { limits });
+  expectError('request', `GET /${'a'.repeat(40)} HTTP/1.1\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 414, { limits });
+  // A status-line stays a bad response (400).
+  expectError('response', `HTTP/1.1 200 ${'r'.repeat(40)}\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 400, { limits });
+});
