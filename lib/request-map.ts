@@ -250,6 +250,14 @@ export function splitTarget(target: string, method: string, out: TargetParts): v
     start = slash;
   }
   const q = target.indexOf('?', start);
+  // A '%' in the path must start an escape (RFC 3986 2.1): `/a%zz` is an invalid target
+  // (400), not a path the handler's decoding would choke on. The query is left as sent.
+  const pct = target.indexOf('%', start);
+  if (pct !== -1 && (q === -1 || pct < q) && !validEscapes(target, pct, q === -1 ? target.length : q)) {
+    out.uri = null;
+    out.queryString = null;
+    return;
+  }
   if (q === -1) {
     out.uri = start === 0 ? target : target.slice(start);
     out.queryString = null;
@@ -257,6 +265,20 @@ export function splitTarget(target: string, method: string, out: TargetParts): v
     out.uri = target.slice(start, q);
     out.queryString = target.slice(q + 1);
   }
+}
+
+/** Every '%' in s[from, to) (s[from] is one) is followed by two hex digits. */
+function validEscapes(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    if (s.charCodeAt(i) !== 37 /* % */) continue;
+    if (i + 2 >= to || !isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false;
+    i += 2;
+  }
+  return true;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
 }
 
 /** authority-form (RFC 9112 3.2.3): uri-host ":" port, with a non-empty host and a port in 1-65535. */

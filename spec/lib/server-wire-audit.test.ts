@@ -211,3 +211,20 @@ test('a 100 KB method is 501 Not Implemented (RFC 9112 3), a 100 KB target 414; 
     assert.equal(seen.length, 1);
   });
 });
+
+test('a path with a broken percent-escape is an invalid request-target (RFC 3986 2.1): 400; the query is left as sent', async () => {
+  const { seen, handler } = recorder();
+  await withServer(handler, {}, async (server) => {
+    for (const target of ['/a%zz', '/a%', '/a%4', '/%g0/x', 'http://h/a%2?q', '/a%41%']) {
+      const rs = responsesOf(await sendRaw(server.port, `GET ${target} HTTP/1.1\r\nHost: h\r\n\r\n`));
+      assert.deepEqual(rs.map((r) => [r.status, r.headers.connection]), [[400, 'close']], target);
+    }
+    assert.equal(seen.length, 0);
+    const c = await connectRaw(server.port);
+    c.write('GET /a%41%2f%2F?q=100%&r=%zz HTTP/1.1\r\nHost: h\r\n\r\n');
+    await c.waitResponses(1);
+    c.close();
+    assert.equal(seen[0]!.uri, '/a%41%2f%2F', 'percent-encoding preserved');
+    assert.equal(seen[0]!.queryString, 'q=100%&r=%zz');
+  });
+});
