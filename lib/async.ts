@@ -12,6 +12,7 @@ class AsyncResponse {
     this.start = start;
   }
 
+  /** @internal the server calls it when the handler returned this. */
   [kRespond](ex: Exchange): void {
     const conn = ex.conn;
     const respond: Respond = (response) => conn.settle(ex, response);

@@ -3,9 +3,10 @@
 // small object; the connection keeps reading and answering in order meanwhile.
 import type { Request, Response, Chunk } from './types.ts';
 import { NO_LIST, type Timed } from './timers.ts';
-import { kRespond, type Abortable, type CloseStatus, type Exchange } from './connection.ts';
+import { kRespond, type Exchange } from './connection.ts';
+import type { Abortable, CloseStatus } from './close-status.ts';
 
-export type { CloseStatus } from './connection.ts';
+export type { CloseStatus } from './close-status.ts';
 
 /** What `send` accepts: a response map (first send), or a body chunk. */
 export type ChannelData = Response | string | Buffer | Uint8Array;
@@ -109,7 +110,7 @@ export class HttpChannel implements Channel, Abortable, Timed {
     return this.state !== CLOSED;
   }
 
-  /** Called by the server when the handler returned this channel. */
+  /** @internal called by the server when the handler returned this channel. */
   [kRespond](ex: Exchange): void {
     if (this.ex !== null) throw new Error('a channel can answer only one request');
     this.ex = ex;

@@ -1,6 +1,6 @@
 // Settings and shared state of one running server, read by each of its connections.
 import type { Socket } from 'node:net';
-import type { Handler } from './types.ts';
+import type { ErrorLogger, Handler, WarnLogger } from './types.ts';
 import { TimerWheel } from './timers.ts';
 import { HeadScan } from './response-writer.ts';
 import type { Connection } from './connection.ts';
@@ -8,8 +8,7 @@ import type { ParserSlot } from './parser-slot.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
 import type { TrustedProxies } from './forwarded.ts';
 
-export type ErrorLogger = (err: unknown, req?: unknown) => void;
-export type WarnLogger = (message: string, detail?: unknown) => void;
+export type { ErrorLogger, WarnLogger } from './types.ts';
 
 export class ServerContext {
   readonly handler: Handler;

@@ -17,16 +17,8 @@ export const READY = 1; // response known, not written yet
 export const WRITING = 2; // head written, body streaming
 export const DONE = 3;
 
-/**
- * Why a channel closed: the client went away, the application closed it, the server is
- * stopping, or its timeout passed. WebSocket channels add their close reasons.
- */
-export type CloseStatus = 'client-close' | 'server-close' | 'going-away' | 'timeout' | 'normal' | 'protocol-error' | 'error';
-
-/** Told once when its exchange ends without being answered normally (channels, hand-overs). */
-export interface Abortable {
-  abort(status: CloseStatus): void;
-}
+import type { Abortable } from './close-status.ts';
+export type { CloseStatus, Abortable } from './close-status.ts';
 
 /** One request and its response, queued in arrival order on a connection. */
 export class Exchange {

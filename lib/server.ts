@@ -2,8 +2,8 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { tls as loadTls } from './builtins.ts';
-import type { Handler } from './types.ts';
-import { ServerContext, type ErrorLogger, type WarnLogger } from './context.ts';
+import type { ErrorLogger, Handler, WarnLogger } from './types.ts';
+import { ServerContext } from './context.ts';
 import { Connection, onFastRead } from './connection.ts';
 import { acceptFast } from './fast-read.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
@@ -83,6 +83,7 @@ export class Server {
   readonly #ctx: ServerContext;
   #stopped: Promise<void> | null = null;
 
+  /** @internal runServer makes servers. */
   constructor(net: NetServer, ctx: ServerContext, port: number, address: string) {
     this.#net = net;
     this.#ctx = ctx;

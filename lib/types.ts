@@ -74,3 +74,8 @@ export interface Response {
  */
 export type HandlerResult = Response | string | Promise<Response | string | unknown> | unknown;
 export type Handler = (req: Request) => HandlerResult;
+
+/** `errorLogger` option: handler errors and other failures (`req` when one is known). */
+export type ErrorLogger = (err: unknown, req?: unknown) => void;
+/** `warnLogger` option: what the server noticed and handled (a failed TLS handshake, ...). */
+export type WarnLogger = (message: string, detail?: unknown) => void;

@@ -7,7 +7,8 @@ import { CloseCode, isValidCloseCode } from '../websocket/close-codes.ts';
 import type { PerMessageDeflateOptions, UpgradeRequest, WebSocketError } from '../websocket/index.ts';
 import type { ChannelSocket } from './ws-open.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
-import { kRespond, errorResponse, type Abortable, type Exchange } from './connection.ts';
+import { kRespond, errorResponse, type Exchange } from './connection.ts';
+import type { Abortable } from './close-status.ts';
 import type { ServerContext } from './context.ts';
 import type { Request, Response } from './types.ts';
 
@@ -247,7 +248,7 @@ export class WebSocketChannel implements Channel, Abortable {
 
   // ---- server side ----
 
-  /** The handler returned this channel: answer the handshake when it is this request's turn. */
+  /** @internal the handler returned this channel: answer the handshake when it is this request's turn. */
   [kRespond](ex: Exchange): void {
     if (this.ex !== null || this.state !== PENDING) throw new Error('a channel can answer only one request');
     this.ex = ex;
