@@ -80,7 +80,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
       const head = parseResponseHead(received, maxHeaderSize);
       if (head === null) return;
       if (typeof head === 'string') return fail(new HandshakeError(`invalid handshake response: ${head}`));
-      const verdict = verifyServerResponse({ statusCode: head.statusCode, headers: head.headers }, key, options);
+      const verdict = verifyServerResponse(head, key, options);
       if (typeof verdict === 'string') {
         return fail(new HandshakeError(`handshake refused: ${verdict}`, head.statusCode, head));
       }

@@ -11,9 +11,9 @@ export interface PerMessageDeflateOptions {
   serverNoContextTakeover?: boolean;
   /** Ask (client) / force (server) the client to reset its compression context after each message. Default false. */
   clientNoContextTakeover?: boolean;
-  /** Largest LZ77 window (9-15) the server may compress with. Default: not sent (15). */
+  /** Largest LZ77 window (8-15) the server may compress with. Default: not sent (15). */
   serverMaxWindowBits?: number;
-  /** Largest LZ77 window (9-15) the client may compress with. Client default: offered without value (server may pick); server default: whatever the client offered. */
+  /** Largest LZ77 window (8-15) the client may compress with. Client default: offered without value (server may pick); server default: whatever the client offered. */
   clientMaxWindowBits?: number;
   /** zlib compression level 0-9. Default 1 (fast; messages are small). */
   level?: number;
@@ -118,8 +118,8 @@ const KNOWN = new Set(['server_no_context_takeover', 'client_no_context_takeover
 
 /**
  * Server side: pick the first acceptable permessage-deflate offer. Offers with unknown
- * or invalid parameters are declined (RFC 7692 5), as is a request for an 8-bit server
- * window (zlib cannot produce raw deflate with a 256-byte window).
+ * or invalid parameters are declined (RFC 7692 5). Every window size 8-15 is agreed to:
+ * see `deflaterWindowBits` for 8.
  * Returns the agreed parameters and the response header value, or null to decline all.
  */
 export function acceptDeflateOffer(offers: ExtensionOffer[], opts: PerMessageDeflateOptions): { params: DeflateParams; header: string } | null {
@@ -135,7 +135,7 @@ export function acceptDeflateOffer(offers: ExtensionOffer[], opts: PerMessageDef
     let sendServerBits = opts.serverMaxWindowBits !== undefined;
     if (p.server_max_window_bits !== undefined) {
       const v = windowBits(p.server_max_window_bits);
-      if (Number.isNaN(v) || v < 9) continue;
+      if (Number.isNaN(v)) continue;
       serverBits = Math.min(serverBits, v);
       sendServerBits = true;
     }
@@ -197,7 +197,6 @@ export function verifyDeflateResponse(resp: ExtensionOffer, opts: PerMessageDefl
     const v = windowBits(p.client_max_window_bits);
     if (Number.isNaN(v)) return 'invalid client_max_window_bits';
     if (v > clientBits) return 'client_max_window_bits above the offer';
-    if (v < 9) return 'client_max_window_bits=8 is not supported (zlib raw deflate needs 9+)';
     clientBits = v;
   }
   return {
@@ -206,6 +205,15 @@ export function verifyDeflateResponse(resp: ExtensionOffer, opts: PerMessageDefl
     serverMaxWindowBits: serverBits,
     clientMaxWindowBits: clientBits,
   };
+}
+
+/**
+ * The zlib windowBits that compresses within an agreed window of 2^bits bytes. zlib's
+ * raw deflate refuses 8, but at 9 it never refers back more than 512 - 262 = 250 bytes
+ * (MAX_DIST: the window minus the lookahead), which fits a 256-byte window: 9 honours 8.
+ */
+export function deflaterWindowBits(bits: number): number {
+  return bits < 9 ? 9 : bits;
 }
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -246,8 +254,7 @@ export class PerMessageDeflate {
     this.memLevel = opts.memLevel ?? 8;
     this.ownReset = isServer ? params.serverNoContextTakeover : params.clientNoContextTakeover;
     this.peerReset = isServer ? params.clientNoContextTakeover : params.serverNoContextTakeover;
-    // zlib's raw deflate cannot use an 8-bit window; negotiation never agrees to one for us.
-    this.ownBits = Math.max(9, isServer ? params.serverMaxWindowBits : params.clientMaxWindowBits);
+    this.ownBits = deflaterWindowBits(isServer ? params.serverMaxWindowBits : params.clientMaxWindowBits);
     this.peerBits = isServer ? params.clientMaxWindowBits : params.serverMaxWindowBits;
   }
 

@@ -201,6 +201,8 @@ export function buildClientRequest(url: URL, opts: ClientHandshakeOptions = {}):
 
 /** A parsed HTTP response head. */
 export interface ResponseHeadInfo {
+  /** `1.1` or `1.0`. */
+  httpVersion: string;
   statusCode: number;
   reason: string;
   /** Lower-case names; repeated fields joined with ", ". */
@@ -218,7 +220,7 @@ export function parseResponseHead(buf: Buffer, maxSize = 16384): ResponseHeadInf
   if (end < 0) return buf.length > maxSize ? 'response head too large' : null;
   if (end + 4 > maxSize) return 'response head too large';
   const lines = buf.toString('latin1', 0, end).split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3}) ?([^\r\n]*)$/.exec(lines[0]!);
+  const m = /^HTTP\/(1\.[01]) (\d{3}) ?([^\r\n]*)$/.exec(lines[0]!);
   if (m === null) return 'invalid status line';
   const headers: Record<string, string> = {};
   for (let i = 1; i < lines.length; i++) {
@@ -232,16 +234,18 @@ export function parseResponseHead(buf: Buffer, maxSize = 16384): ResponseHeadInf
     const k = name.toLowerCase();
     headers[k] = headers[k] === undefined ? value : `${headers[k]}, ${value}`;
   }
-  return { statusCode: Number(m[1]), reason: m[2]!, headers, length: end + 4 };
+  return { httpVersion: m[1]!, statusCode: Number(m[2]), reason: m[3]!, headers, length: end + 4 };
 }
 
 /** Check a server's 101 answer. Returns the agreed subprotocol and deflate parameters, or a reason. */
 export function verifyServerResponse(
-  res: { statusCode: number; headers: HeaderLookup },
+  res: { statusCode: number; headers: HeaderLookup; httpVersion?: string },
   key: string,
   opts: ClientHandshakeOptions = {},
 ): { protocol: string; deflate: DeflateParams | null } | string {
   if (res.statusCode !== 101) return `unexpected status ${res.statusCode}`;
+  // Upgrade is an HTTP/1.1 mechanism: an HTTP/1.0 peer cannot have switched protocols.
+  if (res.httpVersion !== undefined && res.httpVersion !== '1.1' && res.httpVersion !== 'HTTP/1.1') return `101 in an HTTP/${res.httpVersion} response`;
   const h = res.headers;
   if (!hasToken(lookup(h, 'upgrade'), 'websocket')) return 'Upgrade header is not "websocket"';
   if (!hasToken(lookup(h, 'connection'), 'upgrade')) return 'Connection header lacks "upgrade"';
