@@ -453,8 +453,9 @@ export class Connection {
     this.served++;
     const trailers = this.trailers;
     this.trailers = null;
-    if (!extraBytes && this.responseKeepAlive && ex.requestSent && ex.keepalive !== -1 && !this.eof) {
-      this.keepaliveMs = keepaliveFor(ex.keepalive, ex.respHeaders['keep-alive']);
+    const keepaliveMs = keepaliveFor(ex.keepalive, ex.respHeaders['keep-alive']);
+    if (!extraBytes && this.responseKeepAlive && ex.requestSent && keepaliveMs > 0 && !this.eof) {
+      this.keepaliveMs = keepaliveMs;
       this.paused = false;
       this.leftover = null;
       // Idle sockets keep flowing so a close by the server is seen at once.
@@ -586,10 +587,14 @@ export class Connection {
     }
   }
 
-  /** Is the idle socket still usable (not ended or destroyed by the peer)? */
-  alive(): boolean {
+  /**
+   * Is the idle socket still usable: not ended or destroyed by the peer, and within its
+   * keep-alive time (the coarse tick may not have closed it yet, and past a server's
+   * announced timeout the server may be closing it right now)?
+   */
+  alive(now: number): boolean {
     const s = this.socket;
-    return this.state === IDLE && s !== null && !this.eof && !s.destroyed && s.writable && s.readable;
+    return this.state === IDLE && s !== null && !this.eof && !s.destroyed && s.writable && s.readable && now - this.idleSince < this.keepaliveMs;
   }
 
   tick(now: number): void {

@@ -72,9 +72,10 @@ export class Pool {
   submit(ex: Exchange): void {
     ex.pool = this;
     const idle = this.idle;
+    const now = idle.length > 0 ? performance.now() : 0;
     while (idle.length > 0) {
       const conn = idle.pop()!;
-      if (conn.alive()) {
+      if (conn.alive(now)) {
         conn.assign(ex);
         return;
       }

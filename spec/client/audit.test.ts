@@ -1,0 +1,64 @@
+// Corners of the pool's keep-alive found by an outside-in audit: a pooled connection
+// past its keep-alive time is never reused, even when the coarse timer that closes idle
+// connections has not run yet.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from '../../client/index.ts';
+import { ok, rawServer, sleep, type RawServer, T } from './helpers.ts';
+import { until } from '../helpers/wait.ts';
+
+const servers: RawServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+/** Keep the event loop busy for `ms` (timers, the pool's tick included, cannot run). */
+function blockEventLoop(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // spin
+  }
+}
+
+test('Keep-Alive: timeout=0 from the server: the connection is closed after the response, not pooled', T, async () => {
+  const c = createClient();
+  const s = await rawServer((req, socket) => socket.write(ok(`conn ${req.conn}`, 'Keep-Alive: timeout=0\r\n')));
+  servers.push(s);
+  const r1 = await c.request({ url: s.url, as: 'text' });
+  assert.equal(r1.body, 'conn 0');
+  const r2 = await c.request({ url: s.url, as: 'text' });
+  assert.equal(r2.error, undefined);
+  assert.equal(r2.body, 'conn 1', 'the second request went out on a new connection');
+  await until(() => s.sockets.size <= 1, 2000, 'the first connection closed by the client');
+  c.close();
+});
+
+test('a pooled connection past its keep-alive time is not reused, though the idle timer has not fired yet', T, async () => {
+  const c = createClient();
+  // timeout=1 -> the client keeps the connection idle for 500 ms at most.
+  const s = await rawServer((req, socket) => socket.write(ok(`conn ${req.conn}`, 'Keep-Alive: timeout=1\r\n')));
+  servers.push(s);
+  const r1 = await c.request({ url: s.url, as: 'text' });
+  assert.equal(r1.body, 'conn 0');
+  await sleep(10);
+  // Synchronous work longer than the keep-alive time, then a request at once: the pool
+  // must judge the idle connection by the clock, not by whether its timer has run.
+  blockEventLoop(700);
+  const r2 = await c.request({ url: s.url, as: 'text' });
+  assert.equal(r2.error, undefined);
+  assert.equal(r2.body, 'conn 1', 'the expired idle connection was not used');
+  assert.equal(s.requests.filter((q) => q.conn === 0).length, 1, 'nothing more was sent on the expired connection');
+  c.close();
+});
+
+test('keepalive: 0 never pools: each request opens its own connection and the client closes it', T, async () => {
+  const c = createClient({ keepalive: 0 });
+  const s = await rawServer((req, socket) => socket.write(ok(`conn ${req.conn}`)));
+  servers.push(s);
+  for (let i = 0; i < 3; i++) {
+    const r = await c.request({ url: s.url, as: 'text' });
+    assert.equal(r.body, `conn ${i}`);
+  }
+  await until(() => s.sockets.size === 0, 2000, 'every connection closed by the client');
+  c.close();
+});
