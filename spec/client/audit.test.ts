@@ -62,3 +62,36 @@ test('keepalive: 0 never pools: each request opens its own connection and the cl
   await until(() => s.sockets.size === 0, 2000, 'every connection closed by the client');
   c.close();
 });
+
+test('obs-fold: a head full of blanks is unfolded in linear time (a hostile server cannot stall the client)', T, async () => {
+  // An obs-fold early (so the head is rewritten), then a 60,000-blank run inside the
+  // 64 KiB the client keeps for the rewrite. A backtracking rewrite spends over a second
+  // of CPU per response on this; a linear one, a few milliseconds.
+  const head = 'HTTP/1.1 200 OK\r\nA: b\r\n c\r\nX: ' + ' '.repeat(60_000) + 'x\r\nContent-Length: 2\r\n\r\nok';
+  const s = await rawServer((_req, socket) => socket.write(head));
+  servers.push(s);
+  const c = createClient();
+  const started = performance.now();
+  const results = await Promise.all([0, 1, 2, 3].map(() => c.request({ url: s.url })));
+  const elapsed = performance.now() - started;
+  for (const r of results) {
+    assert.equal(r.error?.code, 'ERR_PROTOCOL', 'the unfolded head is still over the header size limit');
+    assert.equal(r.status, undefined);
+  }
+  assert.ok(elapsed < 2000, `four hostile heads took ${Math.round(elapsed)} ms`);
+  c.close();
+});
+
+test('obs-fold: folded values are joined with one space; blanks around each fold are dropped', T, async () => {
+  const s = await rawServer((_req, socket) =>
+    socket.write('HTTP/1.1 200 OK\r\nX-A: one \t\r\n \t two\r\nX-B: a\r\n\tb\r\n c\r\nContent-Length: 2\r\n\r\nok'),
+  );
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: s.url, as: 'text' });
+  assert.equal(r.error, undefined);
+  assert.equal(r.headers['x-a'], 'one two');
+  assert.equal(r.headers['x-b'], 'a b c');
+  assert.equal(r.body, 'ok');
+  c.close();
+});
