@@ -21,6 +21,12 @@ let tlsModule: typeof import('node:tls') | undefined;
 
 /** node:util, loaded at once (it is cheap without the ESM facade): debuglog, inspect.custom. */
 export const util = load('node:util') as typeof import('node:util');
+/**
+ * node:net, loaded at once (every server needs it). Not imported as ESM: its facade reads
+ * every export, which loads net's lazy BlockList and SocketAddress modules (about 35 KB
+ * of young generation at start-up) for nothing.
+ */
+export const net = load('node:net') as typeof import('node:net');
 
 /** node:cluster (with child_process and dgram behind it): only pub/sub and `workers` need it. */
 export const cluster = (): Cluster => (clusterModule ??= load('node:cluster') as Cluster);

@@ -4,7 +4,7 @@ import { util } from './builtins.ts';
 import type { Response } from './types.ts';
 import type { Connection } from './connection.ts';
 import type { RingRequest } from './request-map.ts';
-import { STATUS_TEXT } from './status.ts';
+import { reasonPhrase } from './status.ts';
 
 /** Marks objects the server hands their exchange to instead of writing them (channels). */
 export const kRespond: unique symbol = Symbol('httpkit.respond');
@@ -57,5 +57,5 @@ export class Exchange {
 
 /** Short text response for protocol errors and handler failures. */
 export function errorResponse(status: number): Response {
-  return { status, headers: TEXT_HEADERS, body: (STATUS_TEXT[status] ?? 'Error') + '\n' };
+  return { status, headers: TEXT_HEADERS, body: (reasonPhrase(status) ?? 'Error') + '\n' };
 }

@@ -6,7 +6,11 @@
 //
 // The price is a contract: the buffer is reused by the next read of ANY connection, so
 // whatever outlives the callback must be copied (see Connection.onFastRead).
-import { Socket, type Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
+import { net } from './builtins.ts';
+
+const Socket = net.Socket;
+type Socket = import('node:net').Socket;
 
 /** The buffer every fast-path socket of the process reads into. Reads never nest, so one is enough. */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);

@@ -1,7 +1,7 @@
 // runServer: a listening node:net (or node:tls) server feeding connections.
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
-import { tls as loadTls } from './builtins.ts';
+import { net as netModule, tls as loadTls } from './builtins.ts';
 import type { ErrorLogger, Handler, WarnLogger } from './types.ts';
 import { ServerContext } from './context.ts';
 import { Connection, onFastRead } from './connection.ts';
@@ -205,7 +205,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       raw.once('close', () => ctx.rawSockets.delete(raw));
     });
   } else {
-    net = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+    net = netModule.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
   if (proxyMode !== 'disable') net = proxy!.proxyProtocolServer(ctx, proxyMode, onSocket, tls ? net : null);
   if (options.maxConnections !== undefined) net.maxConnections = options.maxConnections;
