@@ -21,6 +21,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /** A declared Content-Length up to this is allocated at once; larger bodies are collected as they arrive. */
 const PREALLOCATE_MAX = 1024 * 1024;
+/** Most bytes of a redirect's body read (and dropped) before the redirect is followed without it. */
+const REDIRECT_DRAIN_MAX = 64 * 1024;
 const EMPTY_HEADERS: ResponseHeaders = Object.freeze({}) as ResponseHeaders;
 
 export const DEFAULT_USER_AGENT = 'httpkit';
@@ -350,7 +352,15 @@ export class Exchange {
 
   /** Body bytes (a view valid only during the call). Returns false to pause the socket. */
   onBody(chunk: Buffer): boolean {
-    if (this.redirectTo !== null) return true;
+    if (this.redirectTo !== null) {
+      // A redirect's body is dropped. A short one is read to the end so the connection
+      // can be reused; a long (or endless) one is not waited for.
+      this.received += chunk.length;
+      if (this.received <= REDIRECT_DRAIN_MAX) return true;
+      this.detachAndClose();
+      this.followRedirect();
+      return false;
+    }
     if (this.coding !== CODING_NONE) {
       if (this.decoder === null) this.attachDecoder(chunk);
       return this.decoder!.write(Buffer.from(chunk));

@@ -95,3 +95,49 @@ test('obs-fold: folded values are joined with one space; blanks around each fold
   assert.equal(r.body, 'ok');
   c.close();
 });
+
+test('a redirect with an endless body is followed without reading the body to its end', T, async () => {
+  const chunk = Buffer.from('4000\r\n' + 'x'.repeat(0x4000) + '\r\n', 'latin1');
+  let redirectBytes = 0;
+  const s = await rawServer((req, socket) => {
+    if (req.target === '/final') {
+      socket.write(ok('done'));
+      return;
+    }
+    socket.write('HTTP/1.1 302 Found\r\nLocation: /final\r\nTransfer-Encoding: chunked\r\n\r\n');
+    // Chunks for as long as the client reads them (bounded, so a failing run ends).
+    const pump = (): void => {
+      while (!socket.destroyed && redirectBytes < 256 * 1024 * 1024) {
+        redirectBytes += chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: s.url + '/start', as: 'text', timeout: 10_000 });
+  assert.equal(r.error, undefined);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'done');
+  assert.deepEqual(r.trace.map((h) => h.status), [302]);
+  assert.ok(redirectBytes < 64 * 1024 * 1024, `the client stopped reading the redirect body (server wrote ${redirectBytes} bytes)`);
+  assert.equal(s.requests[1]!.conn, 1, 'the redirect went out on a new connection: the one with the unfinished body was closed');
+  c.close();
+});
+
+test('a short redirect body is drained and its connection reused for the next hop', T, async () => {
+  const s = await rawServer((req, socket) => {
+    if (req.target === '/final') socket.write(ok('done'));
+    else socket.write('HTTP/1.1 301 Moved\r\nLocation: /final\r\nContent-Length: 20\r\n\r\n<a href=/final>x</a>');
+  });
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: s.url + '/start', as: 'text' });
+  assert.equal(r.body, 'done');
+  assert.deepEqual(s.requests.map((q) => q.conn), [0, 0]);
+  c.close();
+});
