@@ -155,6 +155,20 @@ test('the examples in plain JavaScript: server and client from the installed pac
   assert.equal(stderr, '');
 });
 
+test('options served by httpkit/cluster and httpkit/proxy load them from the installed package: workers, trustedProxies, proxyProtocol', { timeout: 60_000 }, () => {
+  copyFileSync(join(fixtures, 'options.mjs'), join(pkg.project, 'options.mjs'));
+  const r = runNode(['options.mjs'], pkg.project);
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { workers: number; primary: number; forwarded: Record<string, unknown>; proxied: Record<string, unknown> };
+  assert.equal(got.workers, 2);
+  // Answered by a worker, which believed the loopback proxy's X-Forwarded-* ...
+  assert.notEqual(got.forwarded.pid, got.primary);
+  assert.equal(got.forwarded.remoteAddr, '203.0.113.7');
+  assert.equal(got.forwarded.scheme, 'https');
+  // ... and read the PROXY protocol header.
+  assert.equal(got.proxied.remoteAddr, '198.51.100.9');
+});
+
 function consumerConfig(files: string[], resolution: 'NodeNext' | 'Bundler' = 'NodeNext'): string {
   return JSON.stringify({
     compilerOptions: {
