@@ -24,6 +24,8 @@ const COALESCE_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Bytes of a response kept before its final head, for the obs-fold retry. */
 const MAX_HEAD_RETAINED = 64 * 1024;
+/** Heads of one response (1xx and final) that may use obs-fold. */
+const MAX_UNFOLDS = 4;
 
 /**
  * How long to keep the connection idle: the request's `keepalive`, but shorter than a
@@ -68,7 +70,12 @@ export class Connection {
   finalHeadSeen: boolean;
   /** Waiting for the rest of a head that uses obs-fold. */
   foldPending: boolean;
+  /** No more unfolding for this response (its head outgrew what is kept). */
   foldFixed: boolean;
+  /** Bytes at the start of `headBuf` already rewritten by unfold(): a later fold must be past them. */
+  foldedTo: number;
+  /** Rewrites done for this response (each parses it again from the start: bounded). */
+  unfolds: number;
   upgradeSeen: boolean;
   referenced: boolean;
   /** Counted by the pool as being opened. */
@@ -102,6 +109,8 @@ export class Connection {
     this.finalHeadSeen = false;
     this.foldPending = false;
     this.foldFixed = false;
+    this.foldedTo = 0;
+    this.unfolds = 0;
     this.upgradeSeen = false;
     this.referenced = true;
     this.pending = true;
@@ -200,6 +209,8 @@ export class Connection {
     this.finalHeadSeen = false;
     this.foldPending = false;
     this.foldFixed = false;
+    this.foldedTo = 0;
+    this.unfolds = 0;
     this.upgradeSeen = false;
     this.lastActivity = performance.now();
     const pool = this.pool;
@@ -374,11 +385,17 @@ export class Connection {
 
   /**
    * The strict parser refuses obs-fold (RFC 9112 5.2); a client may instead replace each
-   * fold with SP. Rewrites the head once it is complete and parses it again.
+   * fold with SP. Once the head holding the fold is complete, rewrites the response so
+   * far up to its end and parses it again. Each head may need this (a 1xx and the final
+   * one); a fold error inside what was already rewritten is final.
    */
   private unfold(): void {
     const data = this.headBuf!;
     const from = this.parser.error !== null ? this.parser.error.offset : 0;
+    if (from < this.foldedTo || this.unfolds === MAX_UNFOLDS) {
+      this.protocolError(this.parser.error!);
+      return;
+    }
     const end = data.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
     if (end === -1) {
       if (data.length > MAX_HEAD_RETAINED) this.protocolError(this.parser.error!);
@@ -389,8 +406,10 @@ export class Connection {
     const text = unfoldHead(data.toString('latin1', 0, headEnd));
     const fixed = Buffer.concat([Buffer.from(text, 'latin1'), data.subarray(headEnd)]);
     this.foldPending = false;
-    this.foldFixed = true;
-    this.headBuf = null;
+    this.foldedTo = text.length;
+    this.unfolds++;
+    // Parser offsets count from the start of `fixed`: keep collecting after it.
+    this.headBuf = fixed;
     const parser = this.parser;
     parser.reset();
     parser.requestMethod = this.ex!.method;

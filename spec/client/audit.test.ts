@@ -141,3 +141,35 @@ test('a short redirect body is drained and its connection reused for the next ho
   assert.deepEqual(s.requests.map((q) => q.conn), [0, 0]);
   c.close();
 });
+
+test('obs-fold in a 1xx head and again in the final head: both unfolded, whether the heads arrive together or apart', T, async () => {
+  const early = 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>;\r\n rel=preload\r\n\r\n';
+  const final = 'HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nContent-Length: 2\r\n\r\nok';
+  for (const parts of [[early + final], [early, final]]) {
+    const s = await rawServer(async (_req, socket) => {
+      for (const p of parts) {
+        socket.write(p);
+        await sleep(20);
+      }
+    });
+    servers.push(s);
+    const c = createClient();
+    const r = await c.request({ url: s.url, as: 'text' });
+    assert.equal(r.error, undefined, `${parts.length} write(s)`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-a'], 'one two');
+    assert.equal(r.body, 'ok');
+    c.close();
+  }
+});
+
+test('obs-fold in many 1xx heads of one response: a protocol error, not endless re-parsing', T, async () => {
+  const folded1xx = 'HTTP/1.1 103 Early Hints\r\nLink: </a>;\r\n rel=preload\r\n\r\n';
+  const s = await rawServer((_req, socket) => socket.write(folded1xx.repeat(1000) + 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: s.url, timeout: 10_000 });
+  assert.equal(r.error?.code, 'ERR_PROTOCOL');
+  assert.equal((r.error as { parserCode?: string }).parserCode, 'HPE_OBS_FOLD');
+  c.close();
+});
