@@ -178,10 +178,25 @@ export class Pool {
     if (this.queue.length > 0) this.grow();
   }
 
+  /** `ex` left the queue (timeout, abort): connections being opened that nobody waits for now are closed. */
   unqueue(ex: Exchange): void {
     const i = this.queue.indexOf(ex);
     if (i !== -1) this.queue.splice(i, 1);
-    for (const c of this.conns) if (c.reserved === ex) c.reserved = null;
+    const conns = this.conns;
+    let unclaimed = 0;
+    for (const c of conns) {
+      if (c.reserved === ex) c.reserved = null;
+      if (c.pending && c.reserved === null) unclaimed++;
+    }
+    // A connect can take up to connectTimeout (60 s): left running, it would keep the
+    // process alive long after its request ended.
+    for (let k = conns.length - 1; k >= 0 && unclaimed > this.queue.length; k--) {
+      const c = conns[k]!;
+      if (c.pending && c.reserved === null) {
+        unclaimed--;
+        c.destroy();
+      }
+    }
   }
 
   /** Closes one idle connection to make room elsewhere; false if none is idle. */

@@ -173,3 +173,16 @@ test('obs-fold in many 1xx heads of one response: a protocol error, not endless 
   assert.equal((r.error as { parserCode?: string }).parserCode, 'HPE_OBS_FOLD');
   c.close();
 });
+
+test('a request that times out while its connection is still being set up closes that connection', T, async () => {
+  // A TCP server that never answers the TLS ClientHello: the connection stays "being
+  // opened" until connectTimeout (60 s by default) unless the pool lets it go.
+  const s = await rawServer(() => {});
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: `https://127.0.0.1:${s.port}/`, insecure: true, timeout: 300 });
+  assert.equal(r.error?.code, 'ERR_TIMEOUT');
+  assert.equal(s.connections, 1);
+  await until(() => s.sockets.size === 0, 3000, 'the half-open TLS connection closed by the client');
+  c.close();
+});
