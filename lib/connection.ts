@@ -147,7 +147,7 @@ export class Connection implements Timed {
    */
   onFastRead(nread: number, buf: Buffer): boolean {
     if ((this.flags & F_DETACHED) === 0) {
-      this.onData(buf.subarray(0, nread));
+      this.onData(buf, nread); // the byte count, not a view: no Buffer object per read
       return true;
     }
     const owner = this.owner;
@@ -162,14 +162,15 @@ export class Connection implements Timed {
     return true;
   }
 
-  onData(buf: Buffer): void {
+  /** Bytes read: `buf` up to `len` (the whole of it on the 'data' path). */
+  onData(buf: Buffer, len: number = buf.length): void {
     if (this.closed) return;
     const wheel = this.ctx.wheel;
     const now = wheel.touch();
     if (this.lingering || (this.closing && this.first === null)) return; // draining after a final response
     if (this.readPaused) {
       // Read while paused: keep (a copy) for later.
-      this.keepLeftover(buf);
+      this.keepLeftover(len === buf.length ? buf : buf.subarray(0, len));
       if ((this.flags & F_READ_STOPPED) === 0 && this.leftover!.length >= PAUSED_READ_LIMIT) this.stopReading();
       return;
     }
@@ -178,28 +179,28 @@ export class Connection implements Timed {
       this.msgStart = now;
     }
     this.inRead = true;
-    this.feed(buf);
+    this.feed(buf, len);
     this.inRead = false;
     this.flush();
     this.updateTimer();
   }
 
-  private feed(buf: Buffer): void {
+  private feed(buf: Buffer, len: number): void {
     let slot = this.slot;
     if (slot === null) slot = this.acquireParser();
     const p = slot.parser;
     for (;;) {
-      const n = p.execute(buf);
+      const n = p.execute(buf, len);
       if (slot.completed) {
         slot.completed = false;
-        const rest = buf.length - n;
+        const rest = len - n;
         this.inMessage = rest > 0;
         this.msgStart = this.ctx.wheel.now;
         if (p.upgraded) {
           // The socket may change hands: read nothing more until the handler decides
           // (takeOverSocket gets the leftover bytes; a normal answer resumes HTTP).
           this.inMessage = false;
-          this.pauseReading(rest > 0 ? buf.subarray(n) : null);
+          this.pauseReading(rest > 0 ? buf.subarray(n, len) : null);
           this.dispatch();
           return;
         }
@@ -207,7 +208,8 @@ export class Connection implements Timed {
         this.dispatch();
         if (this.closed) return;
         if (rest === 0) return;
-        buf = buf.subarray(n);
+        buf = buf.subarray(n, len);
+        len = rest;
         if (this.closing) {
           this.inMessage = false; // a Connection: close request: ignore what follows
           return;
@@ -624,7 +626,7 @@ export class Connection implements Timed {
         this.msgStart = this.ctx.wheel.now;
       }
       this.inRead = true;
-      this.feed(rest);
+      this.feed(rest, rest.length);
       this.inRead = wasInRead;
       if (!wasInRead) this.flush();
       if (this.leftover === null && (this.flags & F_EOF_PENDING) !== 0) {

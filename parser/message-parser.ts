@@ -151,13 +151,15 @@ export abstract class MessageParser<H extends MessageHead> {
   protected abstract headDone(): number;
 
   /**
-   * Parses `data`. Returns the bytes consumed: data.length unless `error` is set, a
-   * callback paused the parser, or `upgraded` became true. Offsets in errors count
-   * from the first byte ever given (or since reset()).
+   * Parses `data` up to `end` (default: all of it; a server reading into one reused
+   * buffer passes the byte count instead of making a view per read). Returns the bytes
+   * consumed: `end` unless `error` is set, a callback paused the parser, or `upgraded`
+   * became true. Offsets in errors count from the first byte ever given (or since reset()).
    */
-  execute(data: Buffer): number {
+  execute(data: Buffer, end: number = data.length): number {
     if (this.error !== null || this.paused || this.upgraded) return 0;
-    const len = data.length;
+    if (!(end >= 0 && end <= data.length)) throw new RangeError(`execute: end ${end} is outside the buffer (0..${data.length})`);
+    const len = end;
     const base = this.offset;
     let p = 0;
     for (;;) {
@@ -476,7 +478,8 @@ export abstract class MessageParser<H extends MessageHead> {
       if (r === INCOMPLETE) return this.stashLine(data, p, len, base);
       return this.applyHeadLine(data, p, r) === FAILED ? -1 : r;
     }
-    const lf = data.indexOf(LF, p);
+    let lf = data.indexOf(LF, p);
+    if (lf >= len) lf = -1; // past `end`: bytes of an earlier read
     const to = lf === -1 ? len : lf + 1;
     const known = this.stashClass;
     this.stashAppend(data, p, to);
@@ -585,7 +588,8 @@ export abstract class MessageParser<H extends MessageHead> {
       this.stashAppend(data, p, len);
       return len;
     }
-    const lf = data.indexOf(LF, p);
+    let lf = data.indexOf(LF, p);
+    if (lf >= len) lf = -1; // past `end`: bytes of an earlier read
     const to = lf === -1 ? len : lf + 1;
     this.stashAppend(data, p, to);
     this.bufBase = this.stashBase;

@@ -241,3 +241,16 @@ test('a head longer than the one before it (fields past the decode window) parse
   const e = expectError('request', small + bad, 'HPE_INVALID_CONTENT_LENGTH');
   assert.equal(e.offset, (small + bad).indexOf('Content-Length: x') + 'Content-Length: '.length);
 });
+
+test('execute(data, end) parses only data[0, end) and refuses an end outside the buffer', () => {
+  const heads: string[] = [];
+  const parser = new RequestParser({ onHead: (h) => heads.push(h.target), onBody: () => {}, onComplete: () => {} });
+  const bytes = Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1');
+  // The second request lies past `end`: it is not parsed (nor the first one's blank line).
+  const firstEnd = bytes.indexOf('GET /b');
+  assert.equal(parser.execute(bytes, firstEnd - 2), firstEnd - 2);
+  assert.deepEqual(heads, []);
+  assert.equal(parser.execute(Buffer.from('\r\n'), 2), 2);
+  assert.deepEqual(heads, ['/a']);
+  for (const bad of [-1, bytes.length + 1, Number.NaN]) assert.throws(() => parser.execute(bytes, bad), RangeError);
+});
