@@ -325,9 +325,12 @@ export class Connection implements Timed {
 
   /** Answer the message being read with an error status, then close. */
   private rejectMessage(status: number): void {
+    const isHead = this.slot!.isHead();
     this.slot!.clear();
     this.inMessage = false;
-    const ex = new Exchange(this, false, false, false, false);
+    // An answer to HEAD has no content, even an error (RFC 9112 6.3): its bytes would be
+    // read as the start of the next response.
+    const ex = new Exchange(this, isHead, false, false, false);
     this.enqueue(ex);
     this.closing = true;
     this.settle(ex, errorResponse(status));
@@ -669,8 +672,9 @@ export class Connection implements Timed {
       if (this.first === null) {
         debug('request timeout');
         this.inMessage = false;
+        const isHead = this.slot !== null && this.slot.isHead();
         if (this.slot !== null) this.slot.clear();
-        const ex = new Exchange(this, false, false, false, false);
+        const ex = new Exchange(this, isHead, false, false, false);
         this.enqueue(ex);
         this.closing = true;
         this.settle(ex, errorResponse(408));
@@ -973,7 +977,17 @@ function hasLowerCase(method: string): boolean {
   return false;
 }
 
-/** The Transfer-Encoding value names chunked alone (any case, surrounding spaces allowed). */
+/**
+ * The Transfer-Encoding list names chunked alone (any case). Empty list elements are
+ * ignored (RFC 9110 5.6.1): `chunked ,` is chunked. The parser has checked the syntax.
+ */
 function isChunkedOnly(value: string): boolean {
-  return value === 'chunked' || value.trim().toLowerCase() === 'chunked';
+  if (value === 'chunked') return true;
+  let codings = 0;
+  for (const member of value.split(',')) {
+    const m = member.trim();
+    if (m === '') continue;
+    if (++codings > 1 || m.toLowerCase() !== 'chunked') return false;
+  }
+  return codings === 1;
 }

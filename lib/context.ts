@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import type { ErrorLogger, Handler, WarnLogger } from './types.ts';
 import { TimerWheel } from './timers.ts';
-import { HeadScan } from './response-writer.ts';
+import { HeadScan, type SendLimit } from './response-writer.ts';
 import type { Connection } from './connection.ts';
 import type { ParserSlot } from './parser-slot.ts';
 import type { WebSocketChannelSettings } from './ws-channel.ts';
@@ -23,6 +23,8 @@ export class ServerContext {
   readonly headersTimeout: number;
   readonly requestTimeout: number;
   readonly keepAliveTimeout: number;
+  /** How long a streamed response may wait on a client that reads nothing. */
+  readonly sendTimeout: number;
   /** How long a closing connection keeps draining what the client still sends. */
   readonly lingerTimeout: number;
   /** `Server: ...\r\n`, or '' when disabled. */
@@ -31,6 +33,8 @@ export class ServerContext {
   readonly warnLogger: WarnLogger;
   readonly wheel: TimerWheel;
   readonly scan = new HeadScan();
+  /** sendTimeout on the wheel, for body pumps. */
+  readonly sendLimit: SendLimit;
   stopping = false;
   /** Parsers not in use: an idle keep-alive connection holds none. */
   readonly parsers: ParserSlot[] = [];
@@ -50,7 +54,7 @@ export class ServerContext {
     localName: string,
     o: {
       maxBody: number; maxLine: number; maxHeaderSize: number; maxHeaders: number;
-      headersTimeout: number; requestTimeout: number; keepAliveTimeout: number;
+      headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; sendTimeout?: number;
       serverHeader: string | null; errorLogger: ErrorLogger; warnLogger: WarnLogger;
     },
   ) {
@@ -64,12 +68,14 @@ export class ServerContext {
     this.headersTimeout = o.headersTimeout;
     this.requestTimeout = o.requestTimeout;
     this.keepAliveTimeout = o.keepAliveTimeout;
+    this.sendTimeout = o.sendTimeout ?? 60_000;
     this.lingerTimeout = Math.min(2000, o.headersTimeout);
     this.serverLine = o.serverHeader === null || o.serverHeader === '' ? '' : 'Server: ' + o.serverHeader + '\r\n';
     this.errorLogger = o.errorLogger;
     this.warnLogger = o.warnLogger;
-    const shortest = Math.min(o.headersTimeout, o.requestTimeout, o.keepAliveTimeout);
+    const shortest = Math.min(o.headersTimeout, o.requestTimeout, o.keepAliveTimeout, this.sendTimeout);
     this.wheel = new TimerWheel(o.keepAliveTimeout, Math.max(10, Math.min(1000, Math.floor(shortest / 4))));
+    this.sendLimit = { wheel: this.wheel, timeout: this.sendTimeout };
   }
 }
 

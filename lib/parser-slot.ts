@@ -46,6 +46,11 @@ export class ParserSlot {
     this.conn!.onComplete(trailers);
   }
 
+  /** The message being read is a HEAD request (as far as its head has arrived). */
+  isHead(): boolean {
+    return (this.head !== null ? this.head.method : this.parser.messageMethod) === 'HEAD';
+  }
+
   /** Forget the message (after dispatch, or when it is rejected). */
   clear(): void {
     this.head = null;

@@ -30,6 +30,17 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
   const res = ex.response!;
   ex.response = null;
   if (ex.silent) return true;
+  try {
+    return writeResponseMap(conn, ex, res);
+  } catch (err) {
+    // Reading the map threw (a getter, a Proxy as headers): a 500, as for a handler
+    // that throws. Nothing was written yet: every read of the map comes first.
+    conn.ctx.errorLogger(err, ex.req);
+    return writeResponseReplaced(conn, ex, errorResponse(500), undefined);
+  }
+}
+
+function writeResponseMap(conn: Connection, ex: Exchange, res: Response): boolean {
   let status = res.status === undefined ? 200 : res.status;
   // A 1xx other than 101 cannot be a final answer (RFC 9110 15.2), and 101 answers only
   // a request that asked to switch protocols (RFC 9110 15.2.2).
@@ -211,7 +222,8 @@ export async function sendFile(conn: Connection, ex: Exchange, status: number, r
 }
 
 export async function streamBody(conn: Connection, ex: Exchange, source: AsyncIterable<unknown>, chunked: boolean, length: number): Promise<void> {
-  const r = await pumpBody(conn.socket, source, chunked, length, (err) => conn.ctx.errorLogger(err, ex.req));
+  const ctx = conn.ctx;
+  const r = await pumpBody(conn.socket, source, chunked, length, (err) => ctx.errorLogger(err, ex.req), ctx.sendLimit);
   if (r !== PUMP_OK) {
     if (r === PUMP_GONE) debug('client went away during a streamed body');
     destroyBody(source);

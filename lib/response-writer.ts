@@ -2,6 +2,7 @@
 // for streamed bodies. Fixed bodies are written by the connection, batched.
 import type { Socket } from 'node:net';
 import type { Chunk, FileBody, ResponseHeaders } from './types.ts';
+import { NO_LIST, type Timed, type TimerWheel } from './timers.ts';
 
 const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** `name` equals the lower-case `lower` ignoring ASCII case; lengths already match. No allocation. */
@@ -128,16 +129,42 @@ function toBuffer(chunk: unknown): Buffer {
   throw new TypeError('body chunks must be strings, Buffers or Uint8Arrays');
 }
 
-/** Resolves when the socket can take more, or is gone. */
-export function writable(socket: Socket): Promise<void> {
+/** Where a body pump waits for 'drain': the server's timer wheel and how long it may wait. */
+export interface SendLimit {
+  wheel: TimerWheel;
+  timeout: number;
+}
+
+/** A wait for 'drain' on the timer wheel: a client that reads nothing for the timeout is cut off. */
+class DrainWait implements Timed {
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList = NO_LIST;
+  deadline = 0;
+  readonly socket: Socket;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
+
+  onTimeout(): void {
+    this.socket.destroy(); // 'close' ends the wait
+  }
+}
+
+/** Resolves when the socket can take more, or is gone (destroyed after `limit.timeout` without a drain). */
+export function writable(socket: Socket, limit: SendLimit | null = null): Promise<void> {
   return new Promise((resolve) => {
+    const wait = limit === null ? null : new DrainWait(socket);
     const done = (): void => {
       socket.off('drain', done);
       socket.off('close', done);
+      if (wait !== null && wait.timerList !== NO_LIST) limit!.wheel.remove(wait);
       resolve();
     };
     socket.on('drain', done);
     socket.on('close', done);
+    if (wait !== null) limit!.wheel.addActive(wait, limit!.wheel.now + limit!.timeout);
   });
 }
 
@@ -160,18 +187,19 @@ export async function pumpBody(
   chunked: boolean,
   length: number,
   onError: (err: unknown) => void,
+  limit: SendLimit | null = null,
 ): Promise<number> {
   let sent = 0;
   try {
     if (Symbol.asyncIterator in source) {
       for await (const chunk of source as AsyncIterable<unknown>) {
-        const r = await writeChunk(socket, chunk, chunked, length, sent);
+        const r = await writeChunk(socket, chunk, chunked, length, sent, limit);
         if (r < 0) return r === -1 ? PUMP_GONE : PUMP_BROKEN;
         sent += r;
       }
     } else {
       for (const chunk of source as Iterable<unknown>) {
-        const r = await writeChunk(socket, chunk, chunked, length, sent);
+        const r = await writeChunk(socket, chunk, chunked, length, sent, limit);
         if (r < 0) return r === -1 ? PUMP_GONE : PUMP_BROKEN;
         sent += r;
       }
@@ -191,7 +219,7 @@ export async function pumpBody(
 }
 
 /** Bytes written, -1 when the socket is gone, -2 when the body broke its length. */
-async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, length: number, sent: number): Promise<number> {
+async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, length: number, sent: number, limit: SendLimit | null): Promise<number> {
   if (socket.destroyed) return -1;
   const buf = toBuffer(chunk);
   if (buf.length === 0) return 0;
@@ -203,7 +231,7 @@ async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, leng
     socket.write('\r\n', 'latin1');
     socket.uncork();
   } else socket.write(buf);
-  if (socket.writableNeedDrain) await writable(socket);
+  if (socket.writableNeedDrain) await writable(socket, limit);
   if (socket.destroyed) return -1;
   return buf.length;
 }

@@ -41,6 +41,8 @@ export interface ServerOptions {
   requestTimeout?: number;
   /** Ms an idle keep-alive connection stays open between requests. Default 5000. */
   keepAliveTimeout?: number;
+  /** Ms a streamed or file response may wait for a client that reads none of it (the socket buffer stays full); then the connection is closed. Default 60000. */
+  sendTimeout?: number;
   /** Called with handler errors (then answered 500) and body stream failures. Default: console.error. */
   errorLogger?: ErrorLogger;
   /** Called with notable but non-fatal events. Default: console.warn. */
@@ -180,6 +182,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     headersTimeout: positive('headersTimeout', options.headersTimeout, 30_000),
     requestTimeout: positive('requestTimeout', options.requestTimeout, 300_000),
     keepAliveTimeout: positive('keepAliveTimeout', options.keepAliveTimeout, 5000),
+    sendTimeout: positive('sendTimeout', options.sendTimeout, 60_000),
     serverHeader,
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,

@@ -228,3 +228,115 @@ test('a path with a broken percent-escape is an invalid request-target (RFC 3986
     assert.equal(seen[0]!.queryString, 'q=100%&r=%zz');
   });
 });
+
+// (it uses that file's imports: test, assert, connectRaw, responsesOf, sendRaw, sleep, withServer).
+
+test('an error answer to a HEAD request has no content (RFC 9112 6.3), whatever rejected it', async () => {
+  await withServer(() => ({ body: 'never' }), { maxBody: 10, headersTimeout: 300 }, async (server) => {
+    const cases: Array<[string, number]> = [
+      ['HEAD / HTTP/1.1\r\n\r\n', 400], // no Host: rejected after the head
+      ['HEAD / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n', 400], // a field line fails: before the head is done
+      ['HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n', 413],
+      ['HEAD / HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n', 417],
+      ['HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501],
+      ['HEAD / HTTP/1.1\r\nHost: a\r\nX: ' + 'x'.repeat(20_000) + '\r\n\r\n', 431],
+    ];
+    for (const [req, status] of cases) {
+      const raw = await sendRaw(server.port, req);
+      const rs = responsesOf(raw, 'HEAD');
+      assert.equal(rs.length, 1, req.slice(0, 60));
+      assert.equal(rs[0]!.status, status, req.slice(0, 60));
+      assert.equal(rs[0]!.headers.connection, 'close');
+      // The head ends the bytes: nothing a client would read as another response.
+      assert.ok(raw.toString('latin1').endsWith('\r\n\r\n'), JSON.stringify(raw.toString('latin1')));
+      assert.ok(Number(rs[0]!.headers['content-length']) > 0, 'the length a GET would have is still stated');
+    }
+    // 408 for a HEAD whose head never ends.
+    const c = await connectRaw(server.port);
+    c.write('HEAD / HTTP/1.1\r\nHost: a\r\n');
+    await c.waitEnd(3000);
+    c.close();
+    assert.equal(responsesOf(c.received, 'HEAD')[0]!.status, 408);
+    assert.ok(c.text.endsWith('\r\n\r\n'));
+    // A GET's error answer keeps its text.
+    assert.ok((await sendRaw(server.port, 'GET / HTTP/1.1\r\n\r\n')).toString().endsWith('Bad Request\n'));
+  });
+});
+
+
+test('Transfer-Encoding with empty list elements around chunked is chunked (RFC 9110 5.6.1); other codings still 501', async () => {
+  await withServer((req) => ({ body: String(req.body) }), {}, async (server) => {
+    for (const te of ['chunked ,', ', chunked', ' , chunked , ', 'CHUNKED,']) {
+      const rs = responsesOf(await sendRaw(server.port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n`), 'POST');
+      assert.deepEqual(rs.map((r) => [r.status, r.body.toString()]), [[200, 'abc']], te);
+    }
+    for (const te of ['gzip, chunked', 'chunked;x=1', 'identity , chunked']) {
+      const rs = responsesOf(await sendRaw(server.port, `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n`), 'POST');
+      assert.deepEqual(rs.map((r) => [r.status, r.headers.connection]), [[501, 'close']], te);
+    }
+  });
+});
+
+
+test('a response map whose getters throw is answered 500 and closed, not dropped without a response', async () => {
+  const errors: unknown[] = [];
+  await withServer((req) => {
+    if (req.uri === '/getter') return { get status(): number { throw new Error('status getter'); }, body: 'x' } as never;
+    if (req.uri === '/proxy') return { status: 200, headers: new Proxy({}, { ownKeys() { throw new Error('headers proxy'); } }), body: 'x' } as never;
+    return { body: 'after' };
+  }, { errorLogger: (e) => errors.push(e) }, async (server) => {
+    for (const path of ['/getter', '/proxy']) {
+      const c = await connectRaw(server.port);
+      c.write(get(path) + get('/after'));
+      await c.waitEnd();
+      c.close();
+      const rs = responsesOf(c.received);
+      assert.equal(rs[0]!.status, 500, path);
+      assert.equal(rs[0]!.headers.connection, 'close', path);
+      assert.equal(rs.length, 1, 'the connection closes after the replaced response');
+    }
+    assert.deepEqual(errors.map((e) => (e as Error).message), ['status getter', 'headers proxy']);
+  });
+});
+
+
+test('sendTimeout: a client that reads none of a streamed response is cut off; a slow reader is not', async () => {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const errors: unknown[] = [];
+  let produced = 0;
+  // More than loopback socket buffers hold (several MiB), so the pump has to wait for 'drain'.
+  const chunks = (n: number) => (function* () {
+    for (let i = 0; i < n; i++) {
+      produced++;
+      yield chunk;
+    }
+  })();
+  await withServer((req) => ({ body: chunks(req.uri === '/stuck' ? 2048 : 512) }), { sendTimeout: 300, errorLogger: (e) => errors.push(e) }, async (server) => {
+    // Reads nothing: the buffers fill, the pump waits for a drain that never comes.
+    const stuck = await connectRaw(server.port);
+    stuck.socket.pause();
+    stuck.write(get('/stuck'));
+    const t0 = Date.now();
+    // (A paused client socket does not notice the close until it reads again.)
+    while (server.connections > 0 && Date.now() - t0 < 8000) await sleep(20);
+    assert.equal(server.connections, 0, 'the server closed the stalled connection');
+    assert.ok(Date.now() - t0 < 6000);
+    assert.ok(produced < 2048, `the producer was stopped (${produced} of 2048 chunks)`);
+    stuck.socket.resume();
+    await stuck.waitFor((c) => c.closed, 5000, 'the close to reach the client');
+    assert.ok(!stuck.text.endsWith('0\r\n\r\n'), 'the body was cut off, not ended');
+    // Reads with pauses of 100 ms (under sendTimeout): 32 MiB served whole.
+    const slow = await connectRaw(server.port);
+    slow.write(get('/slow', 'Connection: close\r\n'));
+    const timer = setInterval(() => (slow.socket.isPaused() ? slow.socket.resume() : slow.socket.pause()), 100);
+    try {
+      await slow.waitFor((c) => c.closed, 30_000, 'the whole slow response');
+    } finally {
+      clearInterval(timer);
+    }
+    const text = slow.text;
+    assert.ok(text.endsWith('0\r\n\r\n'), 'the chunked body ended properly');
+    assert.ok(slow.received.length > 512 * chunk.length, `got ${slow.received.length} bytes`);
+    assert.deepEqual(errors, [], 'a client gone quiet is not an application error');
+  });
+});
