@@ -5,7 +5,7 @@ import type { ResponseHead } from '../parser/types.ts';
 import {
   ClientError, toClientError,
   ERR_ABORTED, ERR_BODY_TOO_LARGE, ERR_CALLBACK, ERR_DECOMPRESS, ERR_INVALID_BODY, ERR_INVALID_HEADER, ERR_INVALID_OPTION,
-  ERR_TOO_MANY_REDIRECTS, ERR_UNSUPPORTED_PROTOCOL,
+  ERR_PROTOCOL, ERR_TOO_MANY_REDIRECTS, ERR_UNSUPPORTED_PROTOCOL,
 } from './errors.ts';
 import { checkMethod, dropHeaders, encodeForm, findHeader, headerList, parseUrl, withoutCredentials } from './request.ts';
 import { ACCEPT_ENCODING, CODING_NONE, codingOf, createDecoder } from './decode.ts';
@@ -317,6 +317,14 @@ export class Exchange {
     const headers = headersFrom(head.rawHeaders);
     this.respHeaders = headers;
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    const te = headers['transfer-encoding'];
+    if (te !== undefined && !noBody) {
+      const problem = transferCodingProblem(te, head.versionMinor);
+      if (problem !== null) {
+        this.fail(new ClientError(ERR_PROTOCOL, `invalid response: ${problem}`));
+        return false;
+      }
+    }
 
     if (this.followRedirects && isRedirect(status) && headers.location !== undefined) {
       const keepsBody = !becomesGet(status, this.method);
@@ -565,6 +573,21 @@ export class Exchange {
     signal.addEventListener('abort', this.onAbort, { once: true });
     return true;
   }
+}
+
+/**
+ * Why a response body's Transfer-Encoding cannot be read, or null. Only chunked is
+ * undone (and none other is asked for): a body still under another transfer coding
+ * would be handed over as if it were the content. In HTTP/1.0 the field means the
+ * framing is faulty (RFC 9112 6.1).
+ */
+function transferCodingProblem(te: string, versionMinor: number): string | null {
+  if (versionMinor === 0) return 'Transfer-Encoding in an HTTP/1.0 response (RFC 9112 6.1: the framing is faulty)';
+  for (const coding of te.split(',')) {
+    const name = coding.trim().toLowerCase();
+    if (name !== 'chunked') return `transfer coding ${JSON.stringify(name)} is not supported (only chunked)`;
+  }
+  return null;
 }
 
 /** Runs a callback on the response map; a throw or rejection resolves with `error`. */

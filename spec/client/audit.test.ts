@@ -186,3 +186,45 @@ test('a request that times out while its connection is still being set up closes
   await until(() => s.sockets.size === 0, 3000, 'the half-open TLS connection closed by the client');
   c.close();
 });
+
+test('a body under a transfer coding other than chunked is an error, not handed over still encoded', T, async () => {
+  const cases = [
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nabc',
+  ];
+  for (const bytes of cases) {
+    const s = await rawServer((_req, socket) => socket.end(bytes));
+    servers.push(s);
+    const c = createClient();
+    const r = await c.request({ url: s.url, as: 'text' });
+    assert.equal(r.error?.code, 'ERR_PROTOCOL', bytes);
+    assert.match(r.error!.message, /transfer coding/);
+    assert.equal(r.body, undefined);
+    c.close();
+  }
+});
+
+test('Transfer-Encoding in an HTTP/1.0 response is faulty framing: an error, never the chunk syntax as the body', T, async () => {
+  const s = await rawServer((_req, socket) => socket.end('HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'));
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: s.url, as: 'text' });
+  assert.equal(r.error?.code, 'ERR_PROTOCOL');
+  assert.match(r.error!.message, /HTTP\/1\.0/);
+  c.close();
+});
+
+test('no body, no transfer coding check: a 204 or a HEAD answer with Transfer-Encoding: chunked stays a success', T, async () => {
+  const s = await rawServer((req, socket) =>
+    socket.write(req.method === 'HEAD' ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' : 'HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n'),
+  );
+  servers.push(s);
+  const c = createClient();
+  const head = await c.request({ url: s.url, method: 'HEAD' });
+  assert.equal(head.status, 200);
+  const none = await c.request({ url: s.url });
+  assert.equal(none.status, 204);
+  assert.deepEqual(s.requests.map((q) => q.conn), [0, 0], 'the connection stayed reusable');
+  c.close();
+});
