@@ -152,6 +152,30 @@ function defaultWarnLogger(message: string, detail?: unknown): void {
   else console.warn('httpkit: ' + message, detail);
 }
 
+// The loggers are called from every failure path, some of them inside promise handlers:
+// a logger that throws must not turn one failed request into an unhandled rejection.
+function guardedErrorLogger(log: ErrorLogger): ErrorLogger {
+  return (err, req) => {
+    try {
+      log(err, req);
+    } catch (thrown) {
+      defaultErrorLogger(err, req);
+      console.error('httpkit: errorLogger threw:', thrown);
+    }
+  };
+}
+
+function guardedWarnLogger(log: WarnLogger): WarnLogger {
+  return (message, detail) => {
+    try {
+      log(message, detail);
+    } catch (thrown) {
+      defaultWarnLogger(message, detail);
+      console.error('httpkit: warnLogger threw:', thrown);
+    }
+  };
+}
+
 function positive(name: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`runServer: ${name} must be a positive number`);
@@ -184,8 +208,8 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     keepAliveTimeout: positive('keepAliveTimeout', options.keepAliveTimeout, 5000),
     sendTimeout: positive('sendTimeout', options.sendTimeout, 60_000),
     serverHeader,
-    errorLogger: options.errorLogger ?? defaultErrorLogger,
-    warnLogger: options.warnLogger ?? defaultWarnLogger,
+    errorLogger: options.errorLogger === undefined ? defaultErrorLogger : guardedErrorLogger(options.errorLogger),
+    warnLogger: options.warnLogger === undefined ? defaultWarnLogger : guardedWarnLogger(options.warnLogger),
   });
   ctx.websocket = options.websocket ?? null;
   if (options.trustedProxies !== undefined) ctx.trustedProxies = new proxy!.TrustedProxies(options.trustedProxies);

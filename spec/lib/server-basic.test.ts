@@ -241,6 +241,40 @@ test('handler errors: a throw and a rejection give 500 and reach errorLogger; th
   });
 });
 
+test('an errorLogger that throws: the failed requests still get 500, nothing escapes as an unhandled rejection, the next request is served', async () => {
+  const escaped: unknown[] = [];
+  const onEscape = (e: unknown): void => void escaped.push(e);
+  process.on('unhandledRejection', onEscape);
+  process.on('uncaughtException', onEscape);
+  const printed: unknown[][] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args);
+  try {
+    const handler = async (req: Request) => {
+      if (req.uri === '/reject') throw new Error('nope');
+      if (req.uri === '/sync') return Promise.reject(new Error('later'));
+      return 'fine';
+    };
+    await withServer((req) => (req.uri === '/throw' ? (() => { throw new Error('sync'); })() : handler(req)), { errorLogger: () => { throw new Error('logger broke'); } }, async (server) => {
+      const c = await connectRaw(server.port);
+      c.write(get('/throw') + get('/reject') + get('/sync') + get('/ok'));
+      const rs = await c.waitResponses(4);
+      c.close();
+      assert.deepEqual(rs.map((r) => r.status), [500, 500, 500, 200]);
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(escaped, []);
+    // The error and the logger's failure were reported the default way instead.
+    const text = printed.map((a) => a.map(String).join(' ')).join('\n');
+    assert.match(text, /logger broke/);
+    assert.match(text, /nope/);
+  } finally {
+    console.error = consoleError;
+    process.off('unhandledRejection', onEscape);
+    process.off('uncaughtException', onEscape);
+  }
+});
+
 test('invalid response headers or status become a 500, never a broken response', async () => {
   const logged: unknown[] = [];
   await withServer((req) => (req.uri === '/crlf'
