@@ -120,7 +120,8 @@ export function parseUrl(input: unknown, queryParams: Params | undefined): URL {
       throw new ClientError(ERR_UNSUPPORTED_PROTOCOL, `unsupported protocol ${url.protocol} (http: and https: only)`);
     }
     if (url.hostname === '') throw new ClientError(ERR_INVALID_URL, `url has no host: ${JSON.stringify(String(input))}`);
-    if (url.hash !== '') url.hash = '';
+    // Never sent: also an empty fragment (`/a#`), whose hash reads '' while href keeps the '#'.
+    url.hash = '';
     if (key !== null) {
       if (urlCache.size >= URL_CACHE_MAX) urlCache.clear();
       urlCache.set(key, url);

@@ -228,3 +228,16 @@ test('no body, no transfer coding check: a 204 or a HEAD answer with Transfer-En
   assert.deepEqual(s.requests.map((q) => q.conn), [0, 0], 'the connection stayed reusable');
   c.close();
 });
+
+test('a fragment is never sent, not even an empty one (`/a?b#`), also in the absolute form sent to a proxy', T, async () => {
+  const proxy = await rawServer((_req, socket) => socket.write(ok('via proxy')));
+  servers.push(proxy);
+  const c = createClient();
+  const r = await c.request({ url: 'http://127.0.0.1:9/a?b#', proxyUrl: proxy.url, as: 'text' });
+  assert.equal(r.body, 'via proxy');
+  assert.equal(proxy.requests[0]!.target, 'http://127.0.0.1:9/a?b');
+  assert.equal(r.url, 'http://127.0.0.1:9/a?b');
+  const direct = await c.request({ url: proxy.url + '/x#', as: 'text' });
+  assert.equal(direct.url, proxy.url + '/x');
+  c.close();
+});
