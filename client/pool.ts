@@ -108,6 +108,8 @@ export class Pool {
 
   private open(connectTimeout: number): Connection | null {
     const conn = new Connection(this);
+    // If it connects with nobody left to serve, it idles like any other connection.
+    conn.keepaliveMs = this.client.keepalive;
     this.conns.push(conn);
     this.client.total++;
     this.connecting++;
