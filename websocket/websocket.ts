@@ -15,7 +15,7 @@ export interface WebSocketOptions {
   role: 'server' | 'client';
   /** Largest message (after decompression) in bytes; larger ones close with 1009. Default 4 MiB (4194304). */
   maxPayload?: number;
-  /** Most frames one message may span; more close with 1009. Default 4096. */
+  /** Most frames one message may span; more close with 1009. Default `maxPayload / 64` (65536 for 4 MiB), at least 4096: a message at the size limit may come in 64-byte fragments. */
   maxFrames?: number;
   /** permessage-deflate parameters agreed in the handshake (`acceptUpgrade().deflate` / from connect()); null or absent = no compression. */
   deflate?: DeflateParams | null;
@@ -63,7 +63,17 @@ export interface SendOptions {
 }
 
 export const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024;
+/** The least default `maxFrames`. */
 export const DEFAULT_MAX_FRAMES = 4096;
+
+/**
+ * Default frame limit for a message limit: fragments of 64 bytes or more are never too
+ * many (test suites send a 4 MiB message in 64-byte fragments); what the limit guards
+ * against is the bookkeeping of many tiny fragments, a few hundred bytes each.
+ */
+export function defaultMaxFrames(maxPayload: number): number {
+  return Math.max(DEFAULT_MAX_FRAMES, Math.ceil(maxPayload / 64));
+}
 
 export const OPEN = 1;
 export const CLOSING = 2;
@@ -132,7 +142,7 @@ export class WebSocket implements ReceiverHandler {
     this.receiver = new Receiver(this, {
       isServer: this.isServer,
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      maxFrames: options.maxFrames ?? DEFAULT_MAX_FRAMES,
+      maxFrames: options.maxFrames ?? defaultMaxFrames(options.maxPayload ?? DEFAULT_MAX_PAYLOAD),
       deflate: this.pmd,
     });
     this.sender = new Sender(socket, !this.isServer, this.pmd, this.receiver);

@@ -171,3 +171,32 @@ test('client: a redirect is not followed; the error carries the status and the L
   });
   assert.equal(srv.received().length, 0, 'nothing sent after the refused handshake');
 });
+
+test('server defaults: a 4 MiB message in 64-byte fragments is echoed; 65537 fragments close with 1009', async () => {
+  const srv = await startServer({}, (ws) => {
+    ws.onMessage = (data) => ws.send(`got ${data.length}`);
+  });
+  cleanups.push(srv.close);
+  /** Upgrade a raw socket, send `frames`, and return the first frame the server sends back. */
+  const roundTrip = async (frames: Buffer): Promise<{ opcode: number; payload: Buffer }> => {
+    const sock = netConnect(srv.port, '127.0.0.1');
+    cleanups.push(() => void sock.destroy());
+    const readUntil = collect(sock);
+    await once(sock, 'connect');
+    sock.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    sock.write(frames);
+    const all = await readUntil((b) => b.includes('\r\n\r\n') && decodeFrames(b, b.indexOf('\r\n\r\n') + 4).length > 0, 'a reply');
+    return decodeFrames(all, all.indexOf('\r\n\r\n') + 4)[0]!;
+  };
+  const fragmented = (count: number, size: number): Buffer => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < count; i++) parts.push(cframe(i === 0 ? Opcode.BINARY : Opcode.CONTINUATION, Buffer.alloc(size, i & 0xff), { fin: i === count - 1 }));
+    return Buffer.concat(parts);
+  };
+  const echoed = await roundTrip(fragmented(65536, 64));
+  assert.equal(echoed.opcode, Opcode.TEXT);
+  assert.equal(echoed.payload.toString(), `got ${4 * 1024 * 1024}`);
+  const refused = await roundTrip(fragmented(65537, 1));
+  assert.equal(refused.opcode, Opcode.CLOSE);
+  assert.equal(refused.payload.readUInt16BE(0), 1009);
+});
