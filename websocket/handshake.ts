@@ -177,12 +177,18 @@ export interface ClientHandshakeOptions {
 
 /** Build the opening request for `url` (ws: or wss:). Returns the bytes and the key to check the answer against. */
 export function buildClientRequest(url: URL, opts: ClientHandshakeOptions = {}): { key: string; request: Buffer } {
+  // RFC 6455 3: fragment identifiers MUST NOT be used on WebSocket URIs ('#' is sent as %23).
+  if (url.hash !== '' || url.href.endsWith('#')) throw new TypeError(`a WebSocket URL has no fragment: ${url.href}`);
   const key = crypto().randomBytes(16).toString('base64');
   const path = (url.pathname || '/') + url.search;
   const userHost = opts.headers !== undefined && Object.keys(opts.headers).some((k) => k.toLowerCase() === 'host');
   let head = `GET ${path} HTTP/1.1\r\n${userHost ? '' : `Host: ${url.host}\r\n`}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (opts.protocols && opts.protocols.length > 0) {
-    for (const p of opts.protocols) if (!TOKEN.test(p)) throw new TypeError(`invalid subprotocol "${p}"`);
+    for (let i = 0; i < opts.protocols.length; i++) {
+      const p = opts.protocols[i]!;
+      if (!TOKEN.test(p)) throw new TypeError(`invalid subprotocol "${p}"`);
+      if (opts.protocols.indexOf(p) !== i) throw new TypeError(`subprotocol "${p}" offered twice`);
+    }
     head += `Sec-WebSocket-Protocol: ${opts.protocols.join(', ')}\r\n`;
   }
   if (opts.perMessageDeflate) head += `Sec-WebSocket-Extensions: ${deflateOffer(opts.perMessageDeflate === true ? {} : opts.perMessageDeflate)}\r\n`;

@@ -200,3 +200,17 @@ test('server defaults: a 4 MiB message in 64-byte fragments is echoed; 65537 fra
   assert.equal(refused.opcode, Opcode.CLOSE);
   assert.equal(refused.payload.readUInt16BE(0), 1009);
 });
+
+test('client: a URL with a fragment, or a subprotocol offered twice, is refused before a byte is sent', async () => {
+  const srv = await rawWsServer((key) => switching(key));
+  let connections = 0;
+  srv.server.on('connection', () => connections++);
+  for (const url of [`ws://127.0.0.1:${srv.port}/chat#room`, `ws://127.0.0.1:${srv.port}/chat#`]) {
+    await assert.rejects(connect(url, { timeout: 5000 }), (err: unknown) => err instanceof TypeError && /fragment/.test(err.message));
+  }
+  await assert.rejects(connect(`ws://127.0.0.1:${srv.port}/`, { protocols: ['chat', 'chat'], timeout: 5000 }), (err: unknown) => err instanceof TypeError && /twice/.test(err.message));
+  // An escaped '#' is part of the path, as RFC 6455 wants it sent.
+  const ws = await connect(`ws://127.0.0.1:${srv.port}/chat%23room`, { timeout: 5000 });
+  ws.terminate();
+  assert.equal(connections, 1, 'only the valid URL opened a connection');
+});
