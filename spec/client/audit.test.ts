@@ -241,3 +241,28 @@ test('a fragment is never sent, not even an empty one (`/a?b#`), also in the abs
   assert.equal(direct.url, proxy.url + '/x');
   c.close();
 });
+
+test('a Location with raw UTF-8 bytes is read as UTF-8 (as browsers do), not percent-encoded twice', T, async () => {
+  const s = await rawServer((req, socket) => {
+    if (req.target.startsWith('/start')) {
+      socket.write(Buffer.concat([Buffer.from('HTTP/1.1 302 Found\r\nLocation: /caf'), Buffer.from('é/ü?q=ß', 'utf8'), Buffer.from('\r\nContent-Length: 0\r\n\r\n')]));
+    } else {
+      socket.write(ok('done'));
+    }
+  });
+  servers.push(s);
+  const c = createClient();
+  const r = await c.request({ url: s.url + '/start', as: 'text' });
+  assert.equal(r.body, 'done');
+  assert.equal(s.requests[1]!.target, '/caf%C3%A9/%C3%BC?q=%C3%9F');
+  // Bytes that are not UTF-8 stay one character per byte.
+  const s2 = await rawServer((req, socket) => {
+    if (req.target.startsWith('/start')) socket.write(Buffer.concat([Buffer.from('HTTP/1.1 302 Found\r\nLocation: /x'), Buffer.from([0xe9]), Buffer.from('\r\nContent-Length: 0\r\n\r\n')]));
+    else socket.write(ok('done'));
+  });
+  servers.push(s2);
+  const r2 = await c.request({ url: s2.url + '/start', as: 'text' });
+  assert.equal(r2.body, 'done');
+  assert.equal(s2.requests[1]!.target, '/x%C3%A9');
+  c.close();
+});
