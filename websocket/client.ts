@@ -7,7 +7,7 @@ import { buildClientRequest, parseResponseHead, verifyServerResponse, type Clien
 import { WebSocket, type WebSocketOptions } from './websocket.ts';
 
 export interface ConnectOptions extends ClientHandshakeOptions, Omit<WebSocketOptions, 'role' | 'deflate' | 'protocol' | 'perMessageDeflate'> {
-  /** Give up (and destroy the socket) if the connection and handshake take longer than this, in ms. Default 10000. */
+  /** Give up (and destroy the socket) if the connection and handshake take longer than this, in ms; 0 = no limit. Default 10000. */
   timeout?: number;
   /** TLS options for wss:// (ca, cert, key, rejectUnauthorized, servername, ...). Default: Node's defaults, SNI from the URL host. */
   tls?: TlsOptions;
@@ -72,7 +72,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
       socket.destroy();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new HandshakeError(`handshake timed out after ${options.timeout ?? 10000} ms`)), options.timeout ?? 10000);
+    const limit = options.timeout ?? 10000;
+    const timer = limit > 0 ? setTimeout(() => fail(new HandshakeError(`handshake timed out after ${limit} ms`)), limit) : null;
     const onError = (err: Error) => fail(err);
     const onClose = () => fail(new HandshakeError('connection closed before the handshake completed'));
     const onData = (chunk: Buffer) => {
@@ -93,7 +94,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
       resolve(ws);
     };
     const cleanup = () => {
-      clearTimeout(timer);
+      if (timer !== null) clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);

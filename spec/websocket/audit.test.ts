@@ -214,3 +214,15 @@ test('client: a URL with a fragment, or a subprotocol offered twice, is refused 
   ws.terminate();
   assert.equal(connections, 1, 'only the valid URL opened a connection');
 });
+
+test('client: timeout 0 means no handshake limit (not an immediate failure)', async () => {
+  const srv = await rawWsServer((key) => switching(key));
+  // The answer comes 50 ms late: no timer of 0 ms may fire first.
+  srv.server.prependListener('connection', (s: Socket) => {
+    s.pause();
+    setTimeout(() => s.resume(), 50);
+  });
+  const ws = await connect(`ws://127.0.0.1:${srv.port}/`, { timeout: 0 });
+  assert.equal(ws.readyState, 1);
+  ws.terminate();
+});
