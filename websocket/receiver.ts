@@ -350,9 +350,20 @@ export class Receiver {
   }
 
   private afterLength(): boolean {
-    if (this.opcode < 0x8 && this.msgLength + this.payloadLength > this.maxPayload) return this.tooBig();
+    if (this.opcode < 0x8 && this.payloadLength > this.frameRoom()) return this.tooBig();
     this.state = this.masked ? S_MASK : S_DATA;
     return true;
+  }
+
+  /**
+   * Most payload bytes the current data frame may carry. The limit is on the message;
+   * a compressed frame is checked again, exactly, while it inflates. Deflate makes
+   * incompressible data slightly longer (5 bytes per stored block: about 0.03%), so a
+   * compressed frame may exceed what is left of the limit by that much.
+   */
+  private frameRoom(): number {
+    const room = this.maxPayload - this.msgLength;
+    return this.msgCompressed ? room + Math.floor(room / 1024) + 64 : room;
   }
 
   private tooBig(): boolean {

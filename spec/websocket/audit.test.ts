@@ -226,3 +226,25 @@ test('client: timeout 0 means no handshake limit (not an immediate failure)', as
   assert.equal(ws.readyState, 1);
   ws.terminate();
 });
+
+test('permessage-deflate: an incompressible message of exactly the size limit is accepted; one byte more closes with 1009', async () => {
+  const limit = 64 * 1024;
+  const srv = await startServer({ perMessageDeflate: true, maxPayload: limit }, (ws) => {
+    ws.onMessage = (data) => ws.send(`got ${data.length}`);
+  });
+  cleanups.push(srv.close);
+  /** Send one message on a fresh connection; the reply, or how the connection closed. */
+  const exchange = async (msg: Buffer): Promise<string> => {
+    const ws = await connect(`ws://127.0.0.1:${srv.port}/`, { perMessageDeflate: { threshold: 0 }, timeout: 5000 });
+    cleanups.push(() => ws.terminate());
+    const outcome = new Promise<string>((resolve) => {
+      ws.onMessage = (d) => resolve(d.toString());
+      ws.onClose = (code) => resolve(`closed ${code}`);
+    });
+    ws.send(msg);
+    return outcome;
+  };
+  // Random bytes deflate to a little more than they are: the frame on the wire is longer than the limit.
+  assert.equal(await exchange(randomBytes(limit)), `got ${limit}`);
+  assert.equal(await exchange(randomBytes(limit + 1)), 'closed 1009');
+});
