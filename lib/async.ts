@@ -1,6 +1,9 @@
 // asyncResponse(respond => ...): answer later through a stored `respond` callback.
 import type { Response } from './types.ts';
 import { kRespond, type Exchange } from './connection.ts';
+import { util } from './builtins.ts';
+
+const debug = util.debuglog('httpkit');
 
 /** Answers the request; later calls, and calls after the client left, do nothing. */
 export type Respond = (response: Response | string) => void;
@@ -15,7 +18,11 @@ class AsyncResponse {
   /** @internal the server calls it when the handler returned this. */
   [kRespond](ex: Exchange): void {
     const conn = ex.conn;
-    const respond: Respond = (response) => conn.settle(ex, response);
+    const respond: Respond = (response) => {
+      // Too late (the client left, or answered already): dropped, seen only with NODE_DEBUG.
+      if (conn.closed) debug('asyncResponse answered after the client left; dropped');
+      conn.settle(ex, response);
+    };
     try {
       this.start(respond);
     } catch (err) {

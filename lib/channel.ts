@@ -99,6 +99,9 @@ export class HttpChannel implements Channel, Abortable, Timed {
   /** A send before the handler returned the channel, applied when it is attached. */
   private early: { data: ChannelData; close: boolean } | null = null;
   private earlyClose = false;
+  /** Callers of drained() waiting, and the one check that wakes them (both null when none wait). */
+  private drainWaiters: Array<() => void> | null = null;
+  private drainCheck: (() => void) | null = null;
 
   constructor(req: Request, options: ChannelOptions) {
     this.request = req;
@@ -120,7 +123,15 @@ export class HttpChannel implements Channel, Abortable, Timed {
     this.early = null;
     this.earlyClose = false;
     this.state = FRESH;
-    if (early !== null) this.send(early.data, early.close);
+    if (early !== null) {
+      try {
+        this.send(early.data, early.close);
+      } catch (err) {
+        // Data the handler sent before returning the channel, refused only now.
+        this.fail(err);
+        return;
+      }
+    }
     if (earlyClose) this.close();
     if (this.state === CLOSED) return;
     const timeout = this.options.timeout;
@@ -129,7 +140,32 @@ export class HttpChannel implements Channel, Abortable, Timed {
       wheel.fitTimeout(timeout);
       wheel.addActive(this, wheel.touch() + timeout);
     }
-    if (this.options.onOpen) this.options.onOpen(this);
+    const onOpen = this.options.onOpen;
+    if (onOpen === undefined) return;
+    try {
+      onOpen(this);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * onOpen threw: the application never took the channel, so nothing will answer it.
+   * Unanswered: 500. A stream under way breaks off (no last chunk, the connection
+   * closes) so the client does not take a cut stream for a whole one.
+   */
+  private fail(err: unknown): void {
+    const ex = this.ex!;
+    if (this.state === FRESH) {
+      ex.conn.fail(ex, err);
+    } else if (this.state === STREAMING) {
+      // The body pump reports the error when it reaches it, in the response's turn.
+      this.stream!.fail(err);
+    } else {
+      ex.conn.ctx.errorLogger(err, this.request);
+      return;
+    }
+    this.finish('error');
   }
 
   send(data: ChannelData, close = true): boolean {
@@ -153,12 +189,14 @@ export class HttpChannel implements Channel, Abortable, Timed {
         this.finish('server-close');
         return !this.needsDrain;
       }
+      // Checked before the state changes: a bad body throws with the channel still fresh.
+      const first = res.body !== null && res.body !== undefined ? toChunk(res.body) : null;
       this.state = STREAMING;
       const stream = new ChunkQueue(this);
       this.stream = stream;
-      if (res.body !== null && res.body !== undefined) stream.push(toChunk(res.body));
+      if (first !== null) stream.push(first);
       ex.conn.settle(ex, { status: res.status, headers: res.headers, body: stream });
-      return !this.needsDrain;
+      return this.state !== CLOSED && !this.needsDrain;
     }
     // Streaming.
     const stream = this.stream!;
@@ -195,19 +233,33 @@ export class HttpChannel implements Channel, Abortable, Timed {
 
   drained(): Promise<void> {
     if (!this.needsDrain) return Promise.resolve();
-    const socket = this.ex!.conn.socket;
-    return new Promise((resolve) => {
+    // Every caller waits on one pair of socket listeners and one queue hook.
+    const p = new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
+    if (this.drainCheck === null) {
+      const socket = this.ex!.conn.socket;
       const check = (): void => {
         if (this.needsDrain && !socket.destroyed) return;
         socket.off('drain', check);
         socket.off('close', check);
         if (this.stream !== null) this.stream.onDrain = null;
-        resolve();
+        this.drainCheck = null;
+        const waiters = this.drainWaiters!;
+        this.drainWaiters = null;
+        for (const w of waiters) w();
       };
+      this.drainCheck = check;
       socket.on('drain', check);
       socket.on('close', check);
       if (this.stream !== null) this.stream.onDrain = check;
-    });
+    }
+    return p;
+  }
+
+  /** @internal the server dropped the stream unwritten: a HEAD request or a status without content (the answer is given), or the client is gone. */
+  bodyDropped(): void {
+    if (this.state === CLOSED) return;
+    const ex = this.ex!;
+    this.finish(ex.conn.closed || ex.conn.socket.destroyed ? 'client-close' : 'server-close');
   }
 
   /** From the connection: the client left or the server is stopping. */
@@ -276,6 +328,9 @@ class ChunkQueue implements AsyncIterableIterator<Chunk> {
   private readonly chunks: Buffer[] = [];
   private ended = false;
   private waiter: ((r: IteratorResult<Chunk>) => void) | null = null;
+  private waiterFail: ((err: unknown) => void) | null = null;
+  /** Set by fail(): the next read throws it (the pump logs it and closes the connection). */
+  private failure: { err: unknown } | null = null;
   bytes = 0;
   onDrain: (() => void) | null = null;
   private readonly channel: HttpChannel;
@@ -288,7 +343,7 @@ class ChunkQueue implements AsyncIterableIterator<Chunk> {
     if (this.ended || chunk.length === 0) return;
     const w = this.waiter;
     if (w !== null) {
-      this.waiter = null;
+      this.waiter = this.waiterFail = null;
       w({ value: chunk, done: false });
       return;
     }
@@ -301,8 +356,22 @@ class ChunkQueue implements AsyncIterableIterator<Chunk> {
     this.ended = true;
     const w = this.waiter;
     if (w !== null && this.chunks.length === 0) {
-      this.waiter = null;
+      this.waiter = this.waiterFail = null;
       w({ value: undefined, done: true });
+    }
+  }
+
+  /** Break the stream off: what is queued is dropped and the pump gets `err`. */
+  fail(err: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = { err };
+    this.chunks.length = 0;
+    this.bytes = 0;
+    const f = this.waiterFail;
+    if (f !== null) {
+      this.waiter = this.waiterFail = null;
+      f(err);
     }
   }
 
@@ -313,8 +382,12 @@ class ChunkQueue implements AsyncIterableIterator<Chunk> {
       if (this.onDrain !== null) this.onDrain();
       return Promise.resolve({ value: chunk, done: false });
     }
+    if (this.failure !== null) return Promise.reject(this.failure.err);
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiter = resolve));
+    return new Promise((resolve, reject) => {
+      this.waiter = resolve;
+      this.waiterFail = reject;
+    });
   }
 
   /** The pump stopped early (client gone): drop what is queued. */
@@ -322,7 +395,7 @@ class ChunkQueue implements AsyncIterableIterator<Chunk> {
     this.ended = true;
     this.chunks.length = 0;
     this.bytes = 0;
-    if (this.channel.isOpen) this.channel.abort('client-close');
+    this.channel.bodyDropped();
     return Promise.resolve({ value: undefined, done: true });
   }
 

@@ -7,7 +7,7 @@ export interface ServerEvent {
   data: string;
   event?: string;
   id?: string;
-  /** Reconnection time the browser should use, in ms. */
+  /** Reconnection time the browser should use, in ms: a non-negative integer (a fraction is floored). */
   retry?: number;
 }
 
@@ -22,17 +22,26 @@ export interface EventStreamOptions {
   headers?: ResponseHeaders;
 }
 
-/** Format one event. Field values must not contain line breaks (data may: it is split). */
+/**
+ * Format one event. `event` and `id` must be single lines (a line break would start
+ * another field; NUL makes browsers drop an id): they throw a TypeError. `data` may hold
+ * any line breaks (CR, LF, CRLF): it is split into `data:` lines. `retry` must be a
+ * finite number (browsers ignore a field that is not all digits).
+ */
 export function formatEvent(e: ServerEvent): string {
   let s = '';
   if (e.event !== undefined) s += 'event: ' + singleLine(e.event, 'event') + '\n';
   if (e.id !== undefined) s += 'id: ' + singleLine(e.id, 'id') + '\n';
-  if (e.retry !== undefined) s += 'retry: ' + Math.max(0, Math.floor(e.retry)) + '\n';
+  if (e.retry !== undefined) {
+    if (typeof e.retry !== 'number' || !Number.isFinite(e.retry)) throw new TypeError('SSE retry must be a finite number of ms');
+    s += 'retry: ' + Math.max(0, Math.floor(e.retry)) + '\n';
+  }
   for (const line of String(e.data).split(/\r\n|\r|\n/)) s += 'data: ' + line + '\n';
   return s + '\n';
 }
 
 function singleLine(v: string, field: string): string {
+  if (typeof v !== 'string') throw new TypeError(`SSE ${field} must be a string`);
   if (/[\r\n\0]/.test(v)) throw new TypeError(`SSE ${field} must be a single line`);
   return v;
 }
@@ -48,6 +57,14 @@ export class EventStream {
 
   get isOpen(): boolean {
     return this.channel.isOpen;
+  }
+
+  /**
+   * The `Last-Event-ID` request header a reconnecting browser sends (the `id` of the
+   * last event it got), decoded as UTF-8; '' when absent. Resume the stream after it.
+   */
+  get lastEventId(): string {
+    return lastEventIdOf(this.channel.request);
   }
 
   /** Send an event (or just data). Returns the channel's send result (false: closed or buffer full). */
@@ -104,8 +121,17 @@ const keepAliveGroups = new Map<number, { streams: Set<EventStream>; timer: Node
 function keepAliveTick(streams: Set<EventStream>): void {
   for (const stream of [...streams]) {
     if (!stream.isOpen) stream.stopKeepAlive();
-    else stream.comment('keep-alive');
+    // Bytes still waiting to go out keep the stream alive already: nothing more to queue.
+    else if (!stream.channel.needsDrain) stream.comment('keep-alive');
   }
+}
+
+/** The Last-Event-ID header as a string: header values are bytes (latin1), browsers send UTF-8. */
+function lastEventIdOf(req: Request): string {
+  const v = req.headers['last-event-id'];
+  if (typeof v !== 'string' || v === '') return '';
+  const s = Buffer.from(v, 'latin1').toString('utf8');
+  return s.includes('\0') ? '' : s;
 }
 
 /**
@@ -114,6 +140,9 @@ function keepAliveTick(streams: Set<EventStream>): void {
  */
 export function asEventStream(req: Request, options: EventStreamOptions = {}): Channel {
   let stream: EventStream | null = null;
+  // The application hears of a stream only once it is open: a HEAD request is answered
+  // with the head alone and closes inside the first send, before onOpen.
+  let opened = false;
   const channel = asChannel(req, {
     onOpen(ch) {
       stream = new EventStream(ch);
@@ -127,13 +156,16 @@ export function asEventStream(req: Request, options: EventStreamOptions = {}): C
         },
         body: ': stream open\n\n',
       }, false);
+      if (!ch.isOpen) return;
       stream.startKeepAlive(options.keepAlive ?? 15_000);
+      opened = true;
+      // A throw here breaks the stream off (onClose gets 'error'): see asChannel's onOpen.
       options.onOpen?.(stream);
     },
     onClose(_ch, status) {
       if (stream === null) return;
       stream.stopKeepAlive();
-      options.onClose?.(stream, status);
+      if (opened) options.onClose?.(stream, status);
     },
   });
   return channel;

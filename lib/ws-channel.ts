@@ -9,6 +9,7 @@ import type { ChannelSocket } from './ws-open.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
 import { kRespond, errorResponse, type Exchange } from './connection.ts';
 import type { Abortable } from './close-status.ts';
+import { NO_LIST, type Timed } from './timers.ts';
 import type { ServerContext } from './context.ts';
 import type { Request, Response } from './types.ts';
 
@@ -16,7 +17,7 @@ import type { Request, Response } from './types.ts';
 export interface WebSocketChannelSettings {
   /** WebSocket: largest message in bytes, after decompression; a bigger one closes the connection with 1009. Default 4 MiB (4194304). */
   maxMessageSize?: number;
-  /** WebSocket: most frames one message may span; more close with 1009. Default 4096. */
+  /** WebSocket: most frames one message may span; more close with 1009. Default `maxMessageSize / 64`, at least 4096 (65536 for 4 MiB). */
   maxFrames?: number;
   /** WebSocket: accept a client's permessage-deflate offer: true for the defaults, or the negotiation policy and compression tuning. Default false (off). */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
@@ -73,7 +74,9 @@ const BY_APP = 1;
 const BY_STOP = 2;
 const BY_TIMEOUT = 3;
 const BY_ERROR = 4;
+const BY_FAULT = 5; // an application callback threw: closed with 1011
 const DRAIN_POLLING = 1 << 5;
+const SEND_WATCHED = 1 << 6; // a SendStall waits on the wheel for the socket to drain
 
 // The WebSocket stack (framer, handshake, permessage-deflate: a quarter of the server's
 // code) loads with the first upgrade, so a server that never upgrades never compiles it.
@@ -91,8 +94,10 @@ function loadWsOpen(): Promise<WsOpen> {
  * `(channel, status, code, reason)`: status 'normal' / 'going-away' / 'client-close'
  * when the client closed (1000 / 1001 / other codes or a dropped connection),
  * 'server-close' after `close()`, 'going-away' when the server stops, 'timeout' for the
- * idle timeout and heartbeats, 'protocol-error' for a refused handshake or a frame that
- * broke the protocol or a limit (code 1002, 1007, 1009...).
+ * idle timeout, heartbeats and a client that reads nothing for the server's
+ * `sendTimeout`, 'protocol-error' for a refused handshake or a frame that broke the
+ * protocol or a limit (code 1002, 1007, 1009...), 'error' when onOpen, onReceive or
+ * onPing threw (or rejected): the channel then closes with 1011.
  */
 export class WebSocketChannel implements Channel, Abortable {
   readonly request: Request;
@@ -107,7 +112,7 @@ export class WebSocketChannel implements Channel, Abortable {
   /** The close reason the client sent, '' when none. */
   closeReason = '';
   private readonly options: ChannelOptions;
-  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5): one word. */
+  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6): one word. */
   private bits = PENDING | (BY_PEER << 2);
   /** The request's exchange, until the handshake. */
   private ex: Exchange | null = null;
@@ -199,11 +204,16 @@ export class WebSocketChannel implements Channel, Abortable {
     if (this.state === CLOSED || (this.ws !== null && this.ws.readyState !== 1)) return false;
     const payload = messageOf(data);
     let ok: boolean;
-    if (this.ws === null) {
+    const ws = this.ws;
+    if (ws === null) {
       if (this.earlyClose !== null) return false;
       (this.early ??= []).push(payload);
       ok = true;
-    } else ok = this.ws.send(payload);
+    } else {
+      ok = ws.send(payload);
+      // The socket's buffer is full: the client has that long to take some of it.
+      if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
+    }
     if (close) this.close();
     return ok;
   }
@@ -397,9 +407,9 @@ export class WebSocketChannel implements Channel, Abortable {
     // The per-message path: no argument arrays, a Promise check only when one came back.
     try {
       const r = f(this, isBinary ? (lent ? Buffer.from(data) : data) : (data as Utf8Buffer).utf8Slice(0, data.length)) as unknown;
-      if (r !== undefined && r instanceof Promise) r.catch((err) => this.logError(err));
+      if (r !== undefined && r instanceof Promise) r.catch((err) => this.fault(err));
     } catch (err) {
-      this.logError(err);
+      this.fault(err);
     }
   }
 
@@ -429,6 +439,44 @@ export class WebSocketChannel implements Channel, Abortable {
     this.sentCode = err.closeCode;
   }
 
+  /** @internal the socket emptied its buffer: the client is reading. */
+  socketDrainEvent(): void {
+    if ((this.bits & SEND_WATCHED) !== 0) this.unwatchSend();
+    this.socketDrained();
+  }
+
+  /**
+   * Put a SendStall on the server's wheel: if the socket has not drained within
+   * `sendTimeout`, the client is dropped. Only while a write waits (no cost otherwise).
+   */
+  private watchSend(): void {
+    const ctx = this.ctx;
+    if (ctx === null || this.state !== OPEN) return;
+    const stall = new SendStall(this);
+    stalls.set(this, stall);
+    this.bits |= SEND_WATCHED;
+    const wheel = ctx.wheel;
+    wheel.addActive(stall, wheel.touch() + ctx.sendTimeout);
+  }
+
+  private unwatchSend(): void {
+    this.bits &= ~SEND_WATCHED;
+    const stall = stalls.get(this);
+    if (stall === undefined) return;
+    stalls.delete(this);
+    if (stall.timerList !== NO_LIST) this.ctx!.wheel.remove(stall);
+  }
+
+  /** @internal the client took none of the buffered bytes for `sendTimeout`: drop it (1006). */
+  sendTimedOut(): void {
+    this.bits &= ~SEND_WATCHED;
+    stalls.delete(this);
+    const ws = this.ws;
+    if (this.state !== OPEN || ws === null) return;
+    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
+    ws.terminate();
+  }
+
   /** @internal */
   socketDrained(): void {
     const waiters = this.drainWaiters;
@@ -437,9 +485,11 @@ export class WebSocketChannel implements Channel, Abortable {
       // 'drain' comes only when the socket itself went over its mark; bytes waiting for
       // compression (or for the handshake) go out without one: look again next turn.
       const ws = this.ws;
-      if (ws !== null && !this.drainPolling && !(ws.socket as Socket).writableNeedDrain) {
-        this.drainPolling = true;
-        setImmediate(pollDrain, this);
+      if (ws !== null && !this.drainPolling) {
+        if (!(ws.socket as Socket).writableNeedDrain) {
+          this.drainPolling = true;
+          setImmediate(pollDrain, this);
+        } else if ((this.bits & SEND_WATCHED) === 0) this.watchSend(); // compressed bytes filled it
       }
       return;
     }
@@ -472,6 +522,9 @@ export class WebSocketChannel implements Channel, Abortable {
       case BY_ERROR:
         status = 'protocol-error';
         break;
+      case BY_FAULT:
+        status = 'error';
+        break;
       default:
         status = !received && ws.awaitingPong ? 'timeout' : closeStatusOf(code);
     }
@@ -485,6 +538,7 @@ export class WebSocketChannel implements Channel, Abortable {
     this.closeCode = code;
     this.closeReason = reason;
     this.early = null;
+    if ((this.bits & SEND_WATCHED) !== 0) this.unwatchSend();
     const waiters = this.drainWaiters;
     this.drainWaiters = null;
     if (waiters !== null) for (const w of waiters) w();
@@ -492,14 +546,28 @@ export class WebSocketChannel implements Channel, Abortable {
     if (f !== null) this.call(f, this, status, code, reason);
   }
 
-  /** Run a user callback; a throw is logged, it does not take the connection down. */
+  /** Run a user callback; a throw (or a rejection) is logged and closes the channel with 1011, never the process. */
   private call<A extends unknown[]>(f: (...args: A) => unknown, ...args: A): void {
     try {
       const r = f(...args);
-      if (r instanceof Promise) r.catch((err) => this.logError(err));
+      if (r instanceof Promise) r.catch((err) => this.fault(err));
     } catch (err) {
-      this.logError(err);
+      this.fault(err);
     }
+  }
+
+  /**
+   * An application callback failed: logged, and an open channel closes with 1011
+   * (RFC 6455 7.4.1, an unexpected condition): the application's state for this
+   * connection is unknown, and the client learns its message was not handled.
+   */
+  private fault(err: unknown): void {
+    this.logError(err);
+    const ws = this.ws;
+    if (this.state !== OPEN || ws === null || ws.readyState !== 1) return;
+    this.closedBy = BY_FAULT;
+    this.sentCode = CloseCode.INTERNAL_ERROR;
+    ws.close(CloseCode.INTERNAL_ERROR, 'internal error');
   }
 
   private logError(err: unknown): void {
@@ -520,8 +588,28 @@ function wsOnError(this: ChannelSocket, err: WebSocketError): void {
   this.channel.failed(err);
 }
 function wsOnDrain(this: ChannelSocket): void {
-  this.channel.socketDrained();
+  this.channel.socketDrainEvent();
 }
+/** A WebSocket write waiting for the socket to drain, on the server's timer wheel (see watchSend). */
+class SendStall implements Timed {
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList = NO_LIST;
+  deadline = 0;
+  readonly channel: WebSocketChannel;
+
+  constructor(channel: WebSocketChannel) {
+    this.channel = channel;
+  }
+
+  onTimeout(): void {
+    this.channel.sendTimedOut();
+  }
+}
+
+/** The stalls armed now, by channel: a channel that never stalls carries no field for one. */
+const stalls = new Map<WebSocketChannel, SendStall>();
+
 function pollDrain(ch: WebSocketChannel): void {
   ch.pollDrained();
 }

@@ -513,7 +513,7 @@ test('messages sent before the handshake are delivered first; a close before it 
   });
 });
 
-test('a throwing onReceive is logged and the connection stays usable', async () => {
+test('a throwing onReceive is logged and closes the channel with 1011', async () => {
   const logged: unknown[] = [];
   await withServer((req) => asChannel(req, {
     onReceive: (ch, d) => {
@@ -523,13 +523,13 @@ test('a throwing onReceive is logged and the connection stays usable', async () 
   }), { errorLogger: (e) => logged.push(e) }, async (server) => {
     const c = await connect(url(server));
     const got = collect(c);
+    const closed = closedOf(c);
     c.send('boom');
     c.send('fine');
-    await until(() => got.length === 1);
-    assert.deepEqual(got, [['fine', false]]);
+    assert.deepEqual(await closed, [1011, 'internal error']);
+    assert.deepEqual(got, []);
     assert.equal(logged.length, 1);
     assert.equal((logged[0] as Error).message, 'handler bug');
-    c.close();
   });
 });
 
