@@ -20,3 +20,5 @@ export type { WebSocketChannelSettings } from './ws-channel.ts';
 export { ifWsRequest, whenWsRequest, onMesg, sendMesg, onClose, closeConn } from './ws-compat.ts';
 /** @internal httpkit/cluster's primary builds its Server on a context of its own. */
 export { ServerContext } from './context.ts';
+/** @internal the built-in loaders, shared with the other lib/ entry points. */
+export { cluster, crypto, fs, fsPromises, os, util } from './builtins.ts';

@@ -38,7 +38,7 @@ const LIB_OWNERS = {
   'lib/proxy': ['lib/proxy.ts', 'lib/proxy-protocol.ts', 'lib/proxy-listener.ts', 'lib/forwarded.ts'],
 };
 // Small stateless helpers each lib/ entry that uses them carries a copy of.
-const SHARED = ['lib/builtins.ts', 'lib/param-map.ts'];
+const SHARED = ['lib/param-map.ts'];
 
 // esbuild comes with tsx (a dev dependency); resolve it from there.
 const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
@@ -74,11 +74,13 @@ for (const entry of ENTRY_POINTS) visit(join(dist, `${entry}.d.ts`));
 for (const file of filesEnding(dist, '.d.ts')) if (!reachable.has(file)) rmSync(file);
 
 // Private members say nothing to a user but keep a class nominal: one private line per
-// class keeps that, the rest go (they are a tenth of the declarations' size).
+// class keeps that, the rest go (they are a tenth of the declarations' size). Protected
+// members go too: they are the parser's hooks for its two subclasses, not an API.
 for (const file of reachable) {
   let seenPrivate = false;
   const lines = readFileSync(file, 'utf8').split('\n').filter((line) => {
     if (/^\S.*\bclass\b.*\{$/.test(line)) seenPrivate = false;
+    if (/^ {4}protected /.test(line)) return false;
     if (!/^ {4}private (?:readonly )?[\w$]+;$/.test(line)) return true;
     if (seenPrivate) return false;
     return (seenPrivate = true);
