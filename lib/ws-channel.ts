@@ -29,9 +29,9 @@ export interface WebSocketChannelSettings {
   verifyOrigin?: (origin: string | undefined, req: Request) => boolean;
   /** WebSocket: extra header lines for the 101 response, e.g. `{ 'Set-Cookie': 'a=b' }`. Default none. */
   upgradeHeaders?: Record<string, string>;
-  /** WebSocket: close with 1001 after this many ms without a message from the client (without any traffic when heartbeats are off). 0 = never. Default 0. */
+  /** WebSocket: close with 1001 after this many ms without a message from the client (without any bytes from it when heartbeats are off; what the server sends does not count). 0 = never. Default 0. */
   idleTimeout?: number;
-  /** WebSocket: ping after this many ms of silence; drop the connection (onClose status 'timeout', code 1006) when the next interval passes silent too. 0 = off. Default 0. */
+  /** WebSocket: ping after this many ms in which the client sent nothing (whatever the server sent meanwhile); drop the connection (onClose status 'timeout', code 1006) when the next interval passes silent too. 0 = off. Default 0. */
   heartbeatInterval?: number;
   /** WebSocket: `send` returns false once `bufferedAmount` reaches this many bytes. Default 16384. */
   highWaterMark?: number;
@@ -77,6 +77,8 @@ const BY_ERROR = 4;
 const BY_FAULT = 5; // an application callback threw: closed with 1011
 const DRAIN_POLLING = 1 << 5;
 const SEND_WATCHED = 1 << 6; // a SendStall waits on the wheel for the socket to drain
+const RX_SEEN = 1 << 7; // bytes from the client since the last heartbeat tick
+const MSG_SEEN = 1 << 8; // a message from the client since the last heartbeat tick
 
 // The WebSocket stack (framer, handshake, permessage-deflate: a quarter of the server's
 // code) loads with the first upgrade, so a server that never upgrades never compiles it.
@@ -112,7 +114,7 @@ export class WebSocketChannel implements Channel, Abortable {
   /** The close reason the client sent, '' when none. */
   closeReason = '';
   private readonly options: ChannelOptions;
-  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6): one word. */
+  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6), heard from the client (bits 7-8): one word. */
   private bits = PENDING | (BY_PEER << 2);
   /** The request's exchange, until the handshake. */
   private ex: Exchange | null = null;
@@ -125,6 +127,8 @@ export class WebSocketChannel implements Channel, Abortable {
   private sentCode = 0;
   private highWaterMark = DEFAULT_HIGH_WATER_MARK;
   private drainWaiters: Array<() => void> | null = null;
+  /** Heartbeat and idle-timeout bookkeeping, when either is on. */
+  private beat: Beat | null = null;
 
   private get state(): number {
     return this.bits & 3;
@@ -344,8 +348,10 @@ export class WebSocketChannel implements Channel, Abortable {
       maxPayload: o.maxMessageSize,
       maxFrames: o.maxFrames,
       highWaterMark: o.highWaterMark,
-      idleTimeout: o.idleTimeout,
-      heartbeatInterval: o.heartbeatInterval,
+      // Heartbeats and the idle timeout run here, on the client's silence alone: a socket
+      // timeout would also be reset by what the server sends (a ticker would hide a dead peer).
+      idleTimeout: 0,
+      heartbeatInterval: 0,
       closeTimeout: o.closeTimeout,
       externalRead: true,
     }, head);
@@ -359,6 +365,12 @@ export class WebSocketChannel implements Channel, Abortable {
     compactHeaders(req.headers as Record<string, unknown>);
     // A Host without a port equals serverName: one string for both.
     if (req.headers.host === req.serverName) req.headers.host = req.serverName;
+    const heartbeat = o.heartbeatInterval ?? 0;
+    const idle = o.idleTimeout ?? 0;
+    if (heartbeat > 0 || idle > 0) {
+      this.bits |= RX_SEEN | MSG_SEEN; // the handshake counts as hearing from the client
+      this.beat = joinBeats(this, heartbeat, idle);
+    }
     const early = this.early;
     this.early = null;
     if (early !== null) for (const m of early) ws.send(m);
@@ -402,6 +414,7 @@ export class WebSocketChannel implements Channel, Abortable {
 
   /** @internal a message; `lent`: data views a read buffer that is reused after this call. */
   received(data: Buffer, isBinary: boolean, lent: boolean): void {
+    this.bits |= MSG_SEEN;
     const f = this.onReceive;
     if (f === null) return;
     // The per-message path: no argument arrays, a Promise check only when one came back.
@@ -418,6 +431,7 @@ export class WebSocketChannel implements Channel, Abortable {
    * connection (no callable per connection).
    */
   read(buf: Buffer): void {
+    this.bits |= RX_SEEN;
     const ws = this.ws;
     if (ws !== null) ws.feed(buf);
   }
@@ -475,6 +489,37 @@ export class WebSocketChannel implements Channel, Abortable {
     if (this.state !== OPEN || ws === null) return;
     if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
     ws.terminate();
+  }
+
+  /** @internal one heartbeat tick: whether the client sent bytes / a message since the last one (then forgotten). */
+  heard(): { rx: boolean; msg: boolean } {
+    const bits = this.bits;
+    this.bits = bits & ~(RX_SEEN | MSG_SEEN);
+    heardScratch.rx = (bits & RX_SEEN) !== 0;
+    heardScratch.msg = (bits & MSG_SEEN) !== 0;
+    return heardScratch;
+  }
+
+  /** @internal the heartbeat's ping: false when not open. */
+  heartbeatPing(): boolean {
+    return this.ping();
+  }
+
+  /** @internal the client stayed silent through a heartbeat: drop it (1006). */
+  heartbeatLost(): void {
+    const ws = this.ws;
+    if (this.state !== OPEN || ws === null) return;
+    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
+    ws.terminate();
+  }
+
+  /** @internal idleTimeout passed: close with 1001. */
+  idleExpired(): void {
+    const ws = this.ws;
+    if (this.state !== OPEN || ws === null || ws.readyState !== 1) return;
+    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
+    this.sentCode = CloseCode.GOING_AWAY;
+    ws.close(CloseCode.GOING_AWAY, 'idle timeout');
   }
 
   /** @internal */
@@ -539,6 +584,10 @@ export class WebSocketChannel implements Channel, Abortable {
     this.closeReason = reason;
     this.early = null;
     if ((this.bits & SEND_WATCHED) !== 0) this.unwatchSend();
+    if (this.beat !== null) {
+      leaveBeats(this.beat);
+      this.beat = null;
+    }
     const waiters = this.drainWaiters;
     this.drainWaiters = null;
     if (waiters !== null) for (const w of waiters) w();
@@ -604,6 +653,88 @@ class SendStall implements Timed {
 
   onTimeout(): void {
     this.channel.sendTimedOut();
+  }
+}
+
+const heardScratch = { rx: false, msg: false };
+
+/**
+ * Heartbeats and idle timeouts: one interval per (heartbeatInterval, idleTimeout) pair,
+ * ticking over every channel that has them, instead of a timer per connection. Silence is
+ * counted in ticks of what the client sent (bits set by read() and received()).
+ */
+class BeatGroup {
+  readonly key: string;
+  readonly beats = new Set<Beat>();
+  readonly timer: NodeJS.Timeout;
+  /** Ticks of client silence before a ping / before the drop / before the idle close (0: off). */
+  readonly pingAt: number;
+  readonly dropAt: number;
+  readonly idleAt: number;
+  /** idleTimeout counts messages (heartbeats on: pongs do not keep a connection alive). */
+  readonly idleOnMessages: boolean;
+
+  constructor(key: string, heartbeat: number, idle: number) {
+    this.key = key;
+    // After k silent ticks the client has been silent for more than k periods: a half
+    // period for heartbeats (ping after 1-1.5 intervals), a quarter for the idle timeout.
+    const period = Math.max(5, Math.floor(heartbeat > 0 ? (idle > 0 ? Math.min(heartbeat / 2, idle / 4) : heartbeat / 2) : idle / 4));
+    this.pingAt = heartbeat > 0 ? Math.ceil(heartbeat / period) : 0;
+    this.dropAt = this.pingAt * 2;
+    this.idleAt = idle > 0 ? Math.ceil(idle / period) : 0;
+    this.idleOnMessages = heartbeat > 0;
+    this.timer = setInterval(beatTick, period, this);
+    this.timer.unref();
+  }
+}
+
+/** One channel's place in its group: ticks since it last heard bytes / a message. */
+class Beat {
+  readonly channel: WebSocketChannel;
+  readonly group: BeatGroup;
+  quiet = 0;
+  quietMessages = 0;
+
+  constructor(channel: WebSocketChannel, group: BeatGroup) {
+    this.channel = channel;
+    this.group = group;
+  }
+}
+
+const beatGroups = new Map<string, BeatGroup>();
+
+function joinBeats(ch: WebSocketChannel, heartbeat: number, idle: number): Beat {
+  const key = heartbeat + ':' + idle;
+  let group = beatGroups.get(key);
+  if (group === undefined) {
+    group = new BeatGroup(key, heartbeat, idle);
+    beatGroups.set(key, group);
+  }
+  const beat = new Beat(ch, group);
+  group.beats.add(beat);
+  return beat;
+}
+
+function leaveBeats(beat: Beat): void {
+  const group = beat.group;
+  group.beats.delete(beat);
+  if (group.beats.size === 0 && beatGroups.get(group.key) === group) {
+    clearInterval(group.timer);
+    beatGroups.delete(group.key);
+  }
+}
+
+function beatTick(group: BeatGroup): void {
+  for (const beat of [...group.beats]) {
+    const heard = beat.channel.heard();
+    beat.quiet = heard.rx ? 0 : beat.quiet + 1;
+    beat.quietMessages = heard.msg ? 0 : beat.quietMessages + 1;
+    const ch = beat.channel;
+    if (group.idleAt > 0 && (group.idleOnMessages ? beat.quietMessages : beat.quiet) >= group.idleAt) ch.idleExpired();
+    else if (group.pingAt > 0) {
+      if (beat.quiet >= group.dropAt) ch.heartbeatLost();
+      else if (beat.quiet === group.pingAt) ch.heartbeatPing();
+    }
   }
 }
 

@@ -221,3 +221,52 @@ test('many WebSockets opened and dropped at once: each onClose once, no connecti
     for (const [uri, list] of closes) assert.deepEqual(list, ['client-close'], uri);
   });
 });
+
+test('heartbeats and idleTimeout count the client\'s silence: a server that keeps sending does not hide a dead client', async () => {
+  // A ticker sends every 20 ms to every client; one raw client reads but never sends.
+  const closes: Array<[string, ...Closed]> = [];
+  const tickers: NodeJS.Timeout[] = [];
+  const handler = (options: { heartbeatInterval?: number; idleTimeout?: number }) => (req: import('../../lib/index.ts').Request) => asChannel(req, {
+    ...options,
+    onOpen: (ch) => void tickers.push(setInterval(() => ch.send('tick'), 20)),
+    onClose: (_ch, status, code, reason) => closes.push([req.uri, status, code!, reason!]),
+  });
+  try {
+    await withServer(handler({ heartbeatInterval: 100 }), {}, async (server) => {
+      const live = await connect(`ws://127.0.0.1:${server.port}/live`); // answers pings
+      const mute = await connectRaw(server.port);
+      try {
+        mute.write(upgradeRequest('/mute'));
+        const t0 = Date.now();
+        await mute.waitClose(3000);
+        const elapsed = Date.now() - t0;
+        assert.ok(elapsed >= 150 && elapsed < 1500, `dropped after ${elapsed} ms`);
+        const opcodes = framesAfter101(mute).map((f) => f.opcode);
+        assert.ok(opcodes.includes(Opcode.PING), 'pinged between the ticks');
+        await until(() => closes.length === 1);
+        assert.deepEqual(closes[0], ['/mute', 'timeout', 1006, '']);
+        assert.equal(live.readyState, 1, 'the client that answers pings stays');
+        live.close();
+      } finally {
+        mute.close();
+      }
+    });
+    closes.length = 0;
+    await withServer(handler({ idleTimeout: 150 }), {}, async (server) => {
+      const mute = await connectRaw(server.port);
+      try {
+        mute.write(upgradeRequest('/idle'));
+        await mute.waitFor(() => framesAfter101(mute).some((f) => f.opcode === Opcode.CLOSE), 3000, 'the idle close');
+        const close = framesAfter101(mute).find((f) => f.opcode === Opcode.CLOSE)!;
+        assert.equal(close.payload.readUInt16BE(0), 1001);
+        assert.equal(close.payload.subarray(2).toString(), 'idle timeout');
+      } finally {
+        mute.close();
+      }
+      await until(() => closes.length === 1);
+      assert.deepEqual(closes[0]!.slice(0, 3), ['/idle', 'timeout', 1001]);
+    });
+  } finally {
+    for (const t of tickers) clearInterval(t);
+  }
+});
