@@ -1,6 +1,7 @@
 // asyncResponse(respond => ...): answer later through a stored `respond` callback.
 import type { Response } from './types.ts';
 import { kRespond, type Exchange } from './connection.ts';
+import { WAITING } from './exchange.ts';
 import { util } from './builtins.ts';
 
 const debug = util.debuglog('httpkit');
@@ -8,10 +9,13 @@ const debug = util.debuglog('httpkit');
 /** Answers the request; later calls, and calls after the client left, do nothing. */
 export type Respond = (response: Response | string) => void;
 
-class AsyncResponse {
-  private readonly start: (respond: Respond) => void;
+/** Gets `respond`; may be async. A throw or a rejection before answering is a 500 (after: only reported to errorLogger). */
+export type AsyncStart = (respond: Respond) => void;
 
-  constructor(start: (respond: Respond) => void) {
+class AsyncResponse {
+  private readonly start: AsyncStart;
+
+  constructor(start: AsyncStart) {
     this.start = start;
   }
 
@@ -24,17 +28,24 @@ class AsyncResponse {
       conn.settle(ex, response);
     };
     try {
-      this.start(respond);
+      const r = this.start(respond) as unknown;
+      if (r instanceof Promise) r.catch((err: unknown) => failed(ex, err));
     } catch (err) {
-      conn.fail(ex, err);
+      failed(ex, err);
     }
   }
+}
+
+/** `start` failed: a 500 while unanswered, else (answered, or the client left) only the report. */
+function failed(ex: Exchange, err: unknown): void {
+  if (ex.state === WAITING) ex.conn.fail(ex, err);
+  else ex.conn.ctx.errorLogger(err, ex.req ?? undefined);
 }
 
 /**
  * Return this from a handler to answer later: `start(respond)` runs at once and may
  * keep `respond` to call from any callback, timer or promise.
  */
-export function asyncResponse(start: (respond: Respond) => void): object {
+export function asyncResponse(start: AsyncStart): object {
   return new AsyncResponse(start);
 }

@@ -12,9 +12,9 @@ export type { CloseStatus } from './close-status.ts';
 export type ChannelData = Response | string | Buffer | Uint8Array;
 
 export interface ChannelOptions {
-  /** Called once the handler returned the channel and it can send. */
+  /** Called once the handler returned the channel and it can send. May be async: a throw or a rejection closes the channel (HTTP: 500 or a broken-off stream; WebSocket: 1011) and goes to errorLogger. */
   onOpen?: (ch: Channel) => void;
-  /** Called exactly once when the channel closes, with the reason. WebSocket channels also pass the close code and reason. */
+  /** Called exactly once when the channel closes, with the reason. WebSocket channels also pass the close code and reason. A throw or a rejection goes to errorLogger. */
   onClose?: (ch: Channel, status: CloseStatus, code?: number, reason?: string) => void;
   /** WebSocket channels: a message arrived (text as string, binary as Buffer). */
   onReceive?: (ch: Channel, data: string | Buffer) => void;
@@ -143,16 +143,18 @@ export class HttpChannel implements Channel, Abortable, Timed {
     const onOpen = this.options.onOpen;
     if (onOpen === undefined) return;
     try {
-      onOpen(this);
+      const r = onOpen(this) as unknown;
+      if (r instanceof Promise) r.catch((err: unknown) => this.fail(err));
     } catch (err) {
       this.fail(err);
     }
   }
 
   /**
-   * onOpen threw: the application never took the channel, so nothing will answer it.
-   * Unanswered: 500. A stream under way breaks off (no last chunk, the connection
-   * closes) so the client does not take a cut stream for a whole one.
+   * onOpen threw (or rejected): the application never took the channel, so nothing will
+   * answer it. Unanswered: 500. A stream under way breaks off (no last chunk, the
+   * connection closes) so the client does not take a cut stream for a whole one. Closed
+   * already (answered, or the client left): only reported.
    */
   private fail(err: unknown): void {
     const ex = this.ex!;
@@ -294,11 +296,18 @@ export class HttpChannel implements Channel, Abortable, Timed {
     const onClose = this.options.onClose;
     if (onClose) {
       try {
-        onClose(this, status);
+        const r = onClose(this, status) as unknown;
+        if (r instanceof Promise) r.catch((err: unknown) => this.logError(err));
       } catch (err) {
-        ex?.conn.ctx.errorLogger(err, this.request);
+        this.logError(err);
       }
     }
+  }
+
+  private logError(err: unknown): void {
+    const ex = this.ex;
+    if (ex !== null) ex.conn.ctx.errorLogger(err, this.request);
+    else console.error('httpkit: error in a channel callback:', err);
   }
 }
 

@@ -12,9 +12,9 @@ export interface ServerEvent {
 }
 
 export interface EventStreamOptions {
-  /** Called when the stream is open and can send events. */
+  /** Called when the stream is open and can send events. May be async; a throw or a rejection breaks the stream off (onClose gets 'error'). */
   onOpen?: (stream: EventStream) => void;
-  /** Called once when it closes (client left, server closed it, server stopping). */
+  /** Called once when it closes (client left, server closed it, server stopping, 'error'). */
   onClose?: (stream: EventStream, status: CloseStatus) => void;
   /** Ms between keep-alive comments, so proxies keep the stream open. Default 15000; 0 for none. */
   keepAlive?: number;
@@ -159,13 +159,13 @@ export function asEventStream(req: Request, options: EventStreamOptions = {}): C
       if (!ch.isOpen) return;
       stream.startKeepAlive(options.keepAlive ?? 15_000);
       opened = true;
-      // A throw here breaks the stream off (onClose gets 'error'): see asChannel's onOpen.
-      options.onOpen?.(stream);
+      // A throw or a rejection breaks the stream off (onClose gets 'error'): see asChannel's onOpen.
+      return options.onOpen?.(stream);
     },
     onClose(_ch, status) {
       if (stream === null) return;
       stream.stopKeepAlive();
-      if (opened) options.onClose?.(stream, status);
+      if (opened) return options.onClose?.(stream, status);
     },
   });
   return channel;

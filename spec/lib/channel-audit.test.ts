@@ -3,7 +3,7 @@
 // application see (answers, onOpen/onClose order and status, errors, connections left).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { asChannel, asEventStream, formatEvent, type Channel, type CloseStatus, type EventStream } from '../../lib/index.ts';
+import { asChannel, asEventStream, asyncResponse, formatEvent, type Channel, type CloseStatus, type EventStream } from '../../lib/index.ts';
 import { connectRaw, get, responsesOf, sleep, withServer } from './helpers/raw.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -305,4 +305,63 @@ test('many long polls and event streams opened and dropped at once: each onClose
     const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     assert.ok(timersAfter <= timersBefore + 1, `keep-alive intervals released (${timersBefore} -> ${timersAfter})`);
   });
+});
+
+test('async callbacks that reject: asyncResponse start, onOpen, event stream onOpen and onClose: a 500 or a reported error, never an unhandled rejection', async () => {
+  const rejections: unknown[] = [];
+  const onRejection = (r: unknown): void => void rejections.push(r);
+  process.on('unhandledRejection', onRejection);
+  const errors: string[] = [];
+  const closes: string[] = [];
+  try {
+    await withServer((req) => {
+      switch (req.uri) {
+        case '/start':
+          return asyncResponse(async () => {
+            await sleep(5);
+            throw new Error('start');
+          });
+        case '/start-after-answer':
+          return asyncResponse(async (respond) => {
+            respond('answered');
+            throw new Error('start after answer');
+          });
+        case '/open':
+          return asChannel(req, {
+            async onOpen() {
+              await sleep(5);
+              throw new Error('open');
+            },
+            onClose: (_ch, status) => void closes.push('open ' + status),
+          });
+        default:
+          return asEventStream(req, {
+            async onOpen(s) {
+              await sleep(5);
+              s.close();
+            },
+            async onClose() {
+              throw new Error('sse close');
+            },
+          });
+      }
+    }, { errorLogger: (e) => errors.push((e as Error).message) }, async (server) => {
+      const c = await connectRaw(server.port);
+      try {
+        c.write(get('/start') + get('/start-after-answer') + get('/open') + get('/sse'));
+        const rs = await c.waitResponses(4);
+        assert.deepEqual(rs.map((r) => r.status), [500, 200, 500, 200]);
+        assert.equal(rs[1]!.body.toString(), 'answered');
+        await until(() => errors.length === 4, 3000, 'four reports');
+        assert.deepEqual(errors.sort(), ['open', 'sse close', 'start', 'start after answer']);
+        assert.deepEqual(closes, ['open error']);
+      } finally {
+        c.close();
+      }
+    });
+    await sleep(20);
+    assert.deepEqual(rejections, []);
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
 });
