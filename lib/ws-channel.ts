@@ -29,7 +29,7 @@ export interface WebSocketChannelSettings {
   verifyOrigin?: (origin: string | undefined, req: Request) => boolean;
   /** WebSocket: extra header lines for the 101 response, e.g. `{ 'Set-Cookie': 'a=b' }`. Default none. */
   upgradeHeaders?: Record<string, string>;
-  /** WebSocket: close with 1001 after this many ms without a message from the client (without any bytes from it when heartbeats are off; what the server sends does not count). 0 = never. Default 0. */
+  /** WebSocket: close with 1001 after this many ms without a message from the client; when heartbeats are off, without any traffic (bytes from the client or messages sent to it). 0 = never. Default 0. */
   idleTimeout?: number;
   /** WebSocket: ping after this many ms in which the client sent nothing (whatever the server sent meanwhile); drop the connection (onClose status 'timeout', code 1006) when the next interval passes silent too. 0 = off. Default 0. */
   heartbeatInterval?: number;
@@ -79,6 +79,7 @@ const DRAIN_POLLING = 1 << 5;
 const SEND_WATCHED = 1 << 6; // a SendStall waits on the wheel for the socket to drain
 const RX_SEEN = 1 << 7; // bytes from the client since the last heartbeat tick
 const MSG_SEEN = 1 << 8; // a message from the client since the last heartbeat tick
+const TX_SEEN = 1 << 9; // a message or ping sent since the last heartbeat tick
 
 // The WebSocket stack (framer, handshake, permessage-deflate: a quarter of the server's
 // code) loads with the first upgrade, so a server that never upgrades never compiles it.
@@ -114,7 +115,7 @@ export class WebSocketChannel implements Channel, Abortable {
   /** The close reason the client sent, '' when none. */
   closeReason = '';
   private readonly options: ChannelOptions;
-  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6), heard from the client (bits 7-8): one word. */
+  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6), traffic since the last heartbeat tick (bits 7-9): one word. */
   private bits = PENDING | (BY_PEER << 2);
   /** The request's exchange, until the handshake. */
   private ex: Exchange | null = null;
@@ -215,6 +216,7 @@ export class WebSocketChannel implements Channel, Abortable {
       ok = true;
     } else {
       ok = ws.send(payload);
+      this.bits |= TX_SEEN;
       // The socket's buffer is full: the client has that long to take some of it.
       if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
     }
@@ -368,7 +370,7 @@ export class WebSocketChannel implements Channel, Abortable {
     const heartbeat = o.heartbeatInterval ?? 0;
     const idle = o.idleTimeout ?? 0;
     if (heartbeat > 0 || idle > 0) {
-      this.bits |= RX_SEEN | MSG_SEEN; // the handshake counts as hearing from the client
+      this.bits |= RX_SEEN | MSG_SEEN | TX_SEEN; // the handshake counts as traffic both ways
       this.beat = joinBeats(this, heartbeat, idle);
     }
     const early = this.early;
@@ -491,18 +493,17 @@ export class WebSocketChannel implements Channel, Abortable {
     ws.terminate();
   }
 
-  /** @internal one heartbeat tick: whether the client sent bytes / a message since the last one (then forgotten). */
-  heard(): { rx: boolean; msg: boolean } {
+  /** @internal one heartbeat tick: the traffic bits since the last one (RX_SEEN, MSG_SEEN, TX_SEEN), then forgotten. */
+  traffic(): number {
     const bits = this.bits;
-    this.bits = bits & ~(RX_SEEN | MSG_SEEN);
-    heardScratch.rx = (bits & RX_SEEN) !== 0;
-    heardScratch.msg = (bits & MSG_SEEN) !== 0;
-    return heardScratch;
+    this.bits = bits & ~(RX_SEEN | MSG_SEEN | TX_SEEN);
+    return bits;
   }
 
-  /** @internal the heartbeat's ping: false when not open. */
-  heartbeatPing(): boolean {
-    return this.ping();
+  /** @internal the heartbeat's ping (not counted as traffic for the idle timeout). */
+  heartbeatPing(): void {
+    const ws = this.ws;
+    if (ws !== null && ws.readyState === 1) ws.ping();
   }
 
   /** @internal the client stayed silent through a heartbeat: drop it (1006). */
@@ -656,8 +657,6 @@ class SendStall implements Timed {
   }
 }
 
-const heardScratch = { rx: false, msg: false };
-
 /**
  * Heartbeats and idle timeouts: one interval per (heartbeatInterval, idleTimeout) pair,
  * ticking over every channel that has them, instead of a timer per connection. Silence is
@@ -671,7 +670,7 @@ class BeatGroup {
   readonly pingAt: number;
   readonly dropAt: number;
   readonly idleAt: number;
-  /** idleTimeout counts messages (heartbeats on: pongs do not keep a connection alive). */
+  /** idleTimeout counts messages from the client (heartbeats on: pongs do not keep a connection alive), else traffic both ways. */
   readonly idleOnMessages: boolean;
 
   constructor(key: string, heartbeat: number, idle: number) {
@@ -688,12 +687,13 @@ class BeatGroup {
   }
 }
 
-/** One channel's place in its group: ticks since it last heard bytes / a message. */
+/** One channel's place in its group: ticks since it last heard bytes / a message, and since any traffic. */
 class Beat {
   readonly channel: WebSocketChannel;
   readonly group: BeatGroup;
   quiet = 0;
   quietMessages = 0;
+  quietBothWays = 0;
 
   constructor(channel: WebSocketChannel, group: BeatGroup) {
     this.channel = channel;
@@ -726,11 +726,12 @@ function leaveBeats(beat: Beat): void {
 
 function beatTick(group: BeatGroup): void {
   for (const beat of [...group.beats]) {
-    const heard = beat.channel.heard();
-    beat.quiet = heard.rx ? 0 : beat.quiet + 1;
-    beat.quietMessages = heard.msg ? 0 : beat.quietMessages + 1;
     const ch = beat.channel;
-    if (group.idleAt > 0 && (group.idleOnMessages ? beat.quietMessages : beat.quiet) >= group.idleAt) ch.idleExpired();
+    const seen = ch.traffic();
+    beat.quiet = (seen & RX_SEEN) !== 0 ? 0 : beat.quiet + 1;
+    beat.quietMessages = (seen & MSG_SEEN) !== 0 ? 0 : beat.quietMessages + 1;
+    beat.quietBothWays = (seen & (RX_SEEN | TX_SEEN)) !== 0 ? 0 : beat.quietBothWays + 1;
+    if (group.idleAt > 0 && (group.idleOnMessages ? beat.quietMessages : beat.quietBothWays) >= group.idleAt) ch.idleExpired();
     else if (group.pingAt > 0) {
       if (beat.quiet >= group.dropAt) ch.heartbeatLost();
       else if (beat.quiet === group.pingAt) ch.heartbeatPing();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, Opcode, type WebSocket } from '../../websocket/index.ts';
 import { asChannel, type CloseStatus, type WebSocketChannel } from '../../lib/index.ts';
-import { connectRaw, withServer } from './helpers/raw.ts';
+import { connectRaw, sleep, withServer } from './helpers/raw.ts';
 import { clientFrame, framesAfter101, headEnd, until, upgradeRequest } from './ws-support.ts';
 
 type Closed = [CloseStatus, number, string];
@@ -222,7 +222,7 @@ test('many WebSockets opened and dropped at once: each onClose once, no connecti
   });
 });
 
-test('heartbeats and idleTimeout count the client\'s silence: a server that keeps sending does not hide a dead client', async () => {
+test('heartbeats count the client\'s silence (a server that keeps sending does not hide a dead client); idleTimeout alone counts traffic both ways', async () => {
   // A ticker sends every 20 ms to every client; one raw client reads but never sends.
   const closes: Array<[string, ...Closed]> = [];
   const tickers: NodeJS.Timeout[] = [];
@@ -251,12 +251,19 @@ test('heartbeats and idleTimeout count the client\'s silence: a server that keep
         mute.close();
       }
     });
+    // idleTimeout without heartbeats counts traffic both ways: the ticker keeps a client
+    // that only listens open; once the ticker stops, the idle close follows.
     closes.length = 0;
     await withServer(handler({ idleTimeout: 150 }), {}, async (server) => {
       const mute = await connectRaw(server.port);
       try {
         mute.write(upgradeRequest('/idle'));
+        await sleep(400);
+        assert.ok(!framesAfter101(mute).some((f) => f.opcode === Opcode.CLOSE), 'open while the server sends');
+        for (const t of tickers) clearInterval(t);
+        const t0 = Date.now();
         await mute.waitFor(() => framesAfter101(mute).some((f) => f.opcode === Opcode.CLOSE), 3000, 'the idle close');
+        assert.ok(Date.now() - t0 >= 100, 'not before idleTimeout');
         const close = framesAfter101(mute).find((f) => f.opcode === Opcode.CLOSE)!;
         assert.equal(close.payload.readUInt16BE(0), 1001);
         assert.equal(close.payload.subarray(2).toString(), 'idle timeout');
