@@ -22,7 +22,7 @@ export interface ChannelOptions {
   onPing?: (ch: Channel, data: Buffer) => void;
   /**
    * Ms without any `send` after which the channel gives up: an unanswered request gets
-   * `timeoutResponse`; a started stream is ended. onClose gets 'timeout'. Default: none.
+   * `timeoutResponse`; a started stream is ended. onClose gets 'timeout'. 0 = none. Default: none.
    */
   timeout?: number;
   /** Response sent when `timeout` passes before the first send. Default 504 Gateway Timeout. */
@@ -135,7 +135,7 @@ export class HttpChannel implements Channel, Abortable, Timed {
     if (earlyClose) this.close();
     if (this.state === CLOSED) return;
     const timeout = this.options.timeout;
-    if (timeout !== undefined) {
+    if (timeout !== undefined && timeout > 0) {
       const wheel = ex.conn.ctx.wheel;
       wheel.fitTimeout(timeout);
       wheel.addActive(this, wheel.touch() + timeout);

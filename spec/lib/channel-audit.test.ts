@@ -365,3 +365,23 @@ test('async callbacks that reject: asyncResponse start, onOpen, event stream onO
     process.off('unhandledRejection', onRejection);
   }
 });
+
+test('timeout: 0 means no timeout, as for the other timeouts (not an immediate 504)', async () => {
+  const closes: CloseStatus[] = [];
+  await withServer((req) => asChannel(req, {
+    timeout: 0,
+    onOpen: (ch) => void setTimeout(() => ch.send('late answer'), 120),
+    onClose: (_ch, status) => void closes.push(status),
+  }), {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.write(get('/'));
+      const [r] = await c.waitResponses(1);
+      assert.equal(r!.status, 200);
+      assert.equal(r!.body.toString(), 'late answer');
+      assert.deepEqual(closes, ['server-close']);
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -198,8 +198,9 @@ test('half-closed and vanishing clients: FIN without a close frame, or a reset m
   });
 });
 
-test('many WebSockets opened and dropped at once: each onClose once, no connection left', async () => {
+test('many WebSockets opened and dropped at once: each onClose once, no connection or heartbeat timer left', async () => {
   const closes = new Map<string, CloseStatus[]>();
+  const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   await withServer((req) => asChannel(req, {
     heartbeatInterval: 10_000,
     onClose: (_ch, status) => {
@@ -219,6 +220,34 @@ test('many WebSockets opened and dropped at once: each onClose once, no connecti
     await until(() => server.connections === 0, 3000, 'every connection to close');
     await until(() => closes.size === 50, 3000, 'every onClose');
     for (const [uri, list] of closes) assert.deepEqual(list, ['client-close'], uri);
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    assert.ok(timersAfter <= timersBefore + 1, `heartbeat intervals released (${timersBefore} -> ${timersAfter})`);
+  });
+});
+
+test('closeTimeout: a client that never answers our close frame is dropped then; onClose gets the code sent', async () => {
+  const closes: Closed[] = [];
+  await withServer((req) => asChannel(req, {
+    closeTimeout: 150,
+    onOpen: (ch) => void ch.close(4000, 'bye'),
+    onClose: (_ch, status, code, reason) => closes.push([status, code!, reason!]),
+  }), {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.write(upgradeRequest());
+      await c.waitFor(() => framesAfter101(c).length === 1, 3000, 'the close frame');
+      const t0 = Date.now();
+      const [frame] = framesAfter101(c);
+      assert.equal(frame!.opcode, Opcode.CLOSE);
+      assert.equal(frame!.payload.readUInt16BE(0), 4000);
+      assert.equal(frame!.payload.subarray(2).toString(), 'bye');
+      await c.waitClose(3000);
+      assert.ok(Date.now() - t0 < 1000, 'dropped at closeTimeout, not later');
+      await until(() => closes.length === 1);
+      assert.deepEqual(closes, [['server-close', 4000, '']]);
+    } finally {
+      c.close();
+    }
   });
 });
 
