@@ -123,7 +123,7 @@ export class WebSocketChannel implements Channel, Abortable {
   private ctx: ServerContext | null = null;
   private ws: ChannelSocket | null = null;
   /** Messages and a close asked for before the handshake, replayed once open. */
-  private early: Array<string | Buffer> | null = null;
+  private early: EarlyMessages | null = null;
   private earlyClose: [number, string] | null = null;
   private sentCode = 0;
   private highWaterMark = DEFAULT_HIGH_WATER_MARK;
@@ -189,9 +189,7 @@ export class WebSocketChannel implements Channel, Abortable {
   /** Bytes accepted by `send` and not yet handed to the operating system. */
   get bufferedAmount(): number {
     if (this.ws !== null) return this.ws.bufferedAmount;
-    let n = 0;
-    if (this.early !== null) for (const m of this.early) n += typeof m === 'string' ? Buffer.byteLength(m) : m.length;
-    return n;
+    return this.early === null ? 0 : this.early.bytes;
   }
 
   /** True while `bufferedAmount` is at or above the high-water mark. */
@@ -212,8 +210,11 @@ export class WebSocketChannel implements Channel, Abortable {
     const ws = this.ws;
     if (ws === null) {
       if (this.earlyClose !== null) return false;
-      (this.early ??= []).push(payload);
-      ok = true;
+      const early = (this.early ??= { messages: [], bytes: 0 });
+      early.messages.push(payload);
+      early.bytes += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      // Held until the handshake: the same high-water mark applies.
+      ok = !this.needsDrain;
     } else {
       ok = ws.send(payload);
       this.bits |= TX_SEEN;
@@ -375,7 +376,7 @@ export class WebSocketChannel implements Channel, Abortable {
     }
     const early = this.early;
     this.early = null;
-    if (early !== null) for (const m of early) ws.send(m);
+    if (early !== null) for (const m of early.messages) ws.send(m);
     const earlyClose = this.earlyClose;
     this.earlyClose = null;
     if (earlyClose !== null) this.close(earlyClose[0], earlyClose[1]);
@@ -640,6 +641,12 @@ function wsOnError(this: ChannelSocket, err: WebSocketError): void {
 function wsOnDrain(this: ChannelSocket): void {
   this.channel.socketDrainEvent();
 }
+/** Messages sent before the handshake, with their size in bytes (bufferedAmount until then). */
+interface EarlyMessages {
+  messages: Array<string | Buffer>;
+  bytes: number;
+}
+
 /** A WebSocket write waiting for the socket to drain, on the server's timer wheel (see watchSend). */
 class SendStall implements Timed {
   timerPrev: Timed | null = null;
@@ -802,6 +809,7 @@ function upgradeRequestOf(req: Request): UpgradeRequest {
 
 function messageOf(data: ChannelData): string | Buffer {
   if (typeof data === 'string' || Buffer.isBuffer(data)) return data;
+  if (typeof data !== 'object' || data === null) throw new TypeError('WebSocket channel data must be a string, Buffer or Uint8Array');
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const body = (data as Response).body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) return body;

@@ -306,3 +306,31 @@ test('heartbeats count the client\'s silence (a server that keeps sending does n
     for (const t of tickers) clearInterval(t);
   }
 });
+
+test('sends held before the handshake report the high-water mark too, and go out in order after the 101', async () => {
+  let poll: import('../../lib/index.ts').Channel | null = null;
+  const results: boolean[] = [];
+  let held = -1;
+  await withServer((req) => {
+    if (!req.isWebSocket) return asChannel(req, { onOpen: (ch) => void (poll = ch) });
+    const ch = asChannel(req, { highWaterMark: 1000 });
+    results.push(ch.send('a'.repeat(600)));
+    results.push(ch.send('b'.repeat(600)));
+    held = (ch as WebSocketChannel).bufferedAmount;
+    return ch;
+  }, {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      // The upgrade waits behind a long poll, so its sends are held.
+      c.write('GET /poll HTTP/1.1\r\nHost: x\r\n\r\n' + upgradeRequest('/ws'));
+      await until(() => poll !== null && results.length === 2);
+      assert.deepEqual(results, [true, false]);
+      assert.equal(held, 1200);
+      poll!.send('answer');
+      await c.waitFor(() => framesAfter101(c).length === 2, 3000, 'the held messages');
+      assert.deepEqual(framesAfter101(c).map((f) => f.payload.toString()[0]! + f.payload.length), ['a600', 'b600']);
+    } finally {
+      c.close();
+    }
+  });
+});
