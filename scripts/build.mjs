@@ -63,20 +63,13 @@ const RELATIVE_SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*|^import\s+)(['"])(\.{1,2
 /** The declaration file a relative specifier in `file` names. */
 const declarationOf = (file, spec) => resolve(dirname(file), spec).replace(/\.(?:d\.ts|ts|js)$/, '.d.ts');
 
-// Declarations reachable from the entry points' index.d.ts.
-const reachable = new Set();
-const visit = (file) => {
-  if (reachable.has(file)) return;
-  reachable.add(file);
-  for (const m of readFileSync(file, 'utf8').matchAll(RELATIVE_SPECIFIER)) visit(declarationOf(file, m[3]));
-};
-for (const entry of ENTRY_POINTS) visit(join(dist, `${entry}.d.ts`));
-for (const file of filesEnding(dist, '.d.ts')) if (!reachable.has(file)) rmSync(file);
-
 // Private members say nothing to a user but keep a class nominal: one private line per
 // class keeps that, the rest go (they are a tenth of the declarations' size). Protected
-// members go too: they are the parser's hooks for its two subclasses, not an API.
-for (const file of reachable) {
+// members go too: they are the parser's hooks for its two subclasses, not an API. Then
+// imports nothing in the file uses any more are dropped, so the files only those
+// members named are not shipped.
+const declarations = [...filesEnding(dist, '.d.ts')];
+for (const file of declarations) {
   let seenPrivate = false;
   const lines = readFileSync(file, 'utf8').split('\n').filter((line) => {
     if (/^\S.*\bclass\b.*\{$/.test(line)) seenPrivate = false;
@@ -85,8 +78,31 @@ for (const file of reachable) {
     if (seenPrivate) return false;
     return (seenPrivate = true);
   });
-  writeFileSync(file, lines.join('\n'));
+  writeFileSync(file, withoutUnusedImports(lines).join('\n'));
 }
+
+/** The lines without the names of single-line `import { ... } from` statements that nothing else in them uses. */
+function withoutUnusedImports(lines) {
+  const IMPORT = /^import (type )?\{([^}]*)\} from (['"][^'"]+['"]);$/;
+  const rest = lines.filter((l) => !IMPORT.test(l)).join('\n');
+  const used = (name) => new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(rest);
+  return lines.flatMap((line) => {
+    const m = IMPORT.exec(line);
+    if (m === null) return [line];
+    const kept = m[2].split(',').map((n) => n.trim()).filter((n) => n !== '' && used(n.replace(/^type /, '').split(/\s+as\s+/).pop()));
+    return kept.length === 0 ? [] : [`import ${m[1] ?? ''}{ ${kept.join(', ')} } from ${m[3]};`];
+  });
+}
+
+// Declarations reachable from the entry points' index.d.ts.
+const reachable = new Set();
+const visit = (file) => {
+  if (reachable.has(file)) return;
+  reachable.add(file);
+  for (const m of readFileSync(file, 'utf8').matchAll(RELATIVE_SPECIFIER)) visit(declarationOf(file, m[3]));
+};
+for (const entry of ENTRY_POINTS) visit(join(dist, `${entry}.d.ts`));
+for (const file of declarations) if (!reachable.has(file)) rmSync(file);
 
 // One declaration file for the package instead of ~60: each module becomes an ambient
 // `declare module "httpkit@<version>/<path>"` block (the version keeps two installed
