@@ -116,10 +116,10 @@ test('a client that reads nothing is dropped after sendTimeout (timeout, 1006); 
       await until(() => channel !== null);
       c.socket.pause();
       const chunk = Buffer.alloc(256 * 1024, 0x61);
+      const t0 = Date.now();
       // An application that ignores backpressure: 32 MiB, more than loopback buffers hold.
       for (let i = 0; i < 128; i++) channel!.send(chunk);
       assert.ok(channel!.bufferedAmount > 1024 * 1024);
-      const t0 = Date.now();
       await until(() => closes.length === 1, 5000, 'the stalled client to be dropped');
       assert.ok(Date.now() - t0 >= 150, 'not before sendTimeout');
       assert.deepEqual(closes, [['timeout', 1006, '']]);
