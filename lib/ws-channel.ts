@@ -436,7 +436,11 @@ export class WebSocketChannel implements Channel, Abortable {
   read(buf: Buffer): void {
     this.bits |= RX_SEEN;
     const ws = this.ws;
-    if (ws !== null) ws.feed(buf);
+    if (ws === null) return;
+    ws.feed(buf);
+    // Replies to what the client sent (pongs, an application's echoes) count as sends: a
+    // client that floods without reading is cut off by sendTimeout too.
+    if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
   }
 
   /** @internal the connection closes itself (the idle timeout) unless the channel started a close already. */

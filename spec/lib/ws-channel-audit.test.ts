@@ -334,3 +334,27 @@ test('sends held before the handshake report the high-water mark too, and go out
     }
   });
 });
+
+test('a client that floods pings and reads none of the pongs is cut off by sendTimeout', async () => {
+  const closes: Closed[] = [];
+  await withServer((req) => asChannel(req, {
+    onClose: (_ch, status, code, reason) => closes.push([status, code!, reason!]),
+  }), { sendTimeout: 300 }, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.socket.pause();
+      c.write(upgradeRequest());
+      const burst = Buffer.concat(Array.from({ length: 1000 }, () => clientFrame(Opcode.PING, Buffer.alloc(125, 1))));
+      const t0 = Date.now();
+      // Bounded: at most 5 s of pings, written only while the client's own buffer is small.
+      while (closes.length === 0 && Date.now() - t0 < 5000) {
+        if (c.socket.writableLength < 1 << 20) c.socket.write(burst);
+        await sleep(2);
+      }
+      assert.deepEqual(closes, [['timeout', 1006, '']]);
+      await until(() => server.connections === 0, 3000, 'the connection to close');
+    } finally {
+      c.close();
+    }
+  });
+});
