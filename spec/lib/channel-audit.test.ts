@@ -385,3 +385,28 @@ test('timeout: 0 means no timeout, as for the other timeouts (not an immediate 5
     }
   });
 });
+
+test('an event stream to an HTTP/1.0 client is close-delimited: no Transfer-Encoding or Content-Length, raw event bytes, closed at the end', async () => {
+  await withServer((req) => asEventStream(req, {
+    keepAlive: 0,
+    onOpen: (s) => {
+      s.send({ event: 'tick', id: '1', data: 'one\ntwo' });
+      s.close();
+    },
+  }), {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.write('GET /events HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      await c.waitClose();
+      const text = c.text;
+      const head = text.slice(0, text.indexOf('\r\n\r\n') + 4);
+      assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(head, /content-type: text\/event-stream/);
+      assert.match(head, /\r\nConnection: close\r\n/i);
+      assert.doesNotMatch(head, /transfer-encoding|content-length/i);
+      assert.equal(text.slice(head.length), ': stream open\n\nevent: tick\nid: 1\ndata: one\ndata: two\n\n');
+    } finally {
+      c.close();
+    }
+  });
+});
