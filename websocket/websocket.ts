@@ -118,6 +118,8 @@ export class WebSocket implements ReceiverHandler {
   awaitingPong = false;
   /** @internal ms without a message, counted in heartbeat intervals. */
   quietMs = 0;
+  /** The pong owed for the latest ping while the peer reads nothing (sent on 'drain'). */
+  private pendingPong: Buffer | null = null;
 
   /**
    * Take over `socket` after a completed handshake. `head` holds bytes already read
@@ -276,8 +278,23 @@ export class WebSocket implements ReceiverHandler {
   rxPing(data: Buffer, lent: boolean): void {
     // Rare and at most 125 bytes: one copy serves the queued pong and the callback.
     if (lent) data = Buffer.from(data);
-    if (this.readyState === OPEN) this.sender.sendControl(Opcode.PONG, data);
+    if (this.readyState === OPEN) {
+      // RFC 6455 5.5.3: a pong may answer only the most recent ping. While the peer reads
+      // nothing, pongs do not pile up behind each other: the latest one waits for 'drain'.
+      if (this.socket.writableNeedDrain) this.pendingPong = data;
+      else this.sender.sendControl(Opcode.PONG, data);
+    }
     this.onPing(data);
+  }
+
+  /** @internal the socket drained: the pong held back, if any, goes out. */
+  drained(): void {
+    const pong = this.pendingPong;
+    if (pong !== null) {
+      this.pendingPong = null;
+      if (this.readyState === OPEN) this.sender.sendControl(Opcode.PONG, pong);
+    }
+    this.onDrain();
   }
 
   rxPong(data: Buffer, lent: boolean): void {
@@ -399,7 +416,7 @@ function socketOnError(this: Duplex): void {
 }
 
 function socketOnDrain(this: Duplex): void {
-  wsOf(this).onDrain();
+  wsOf(this).drained();
 }
 
 function socketOnTimeout(this: Duplex): void {

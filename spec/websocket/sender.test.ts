@@ -166,3 +166,33 @@ test('text frames of every kind in one corked burst over a real socket: short AS
     await srv.close();
   }
 });
+
+test('a peer that floods pings and reads nothing: pongs do not pile up (only the latest is owed, RFC 6455 5.5.3)', async () => {
+  let serverWs!: WebSocket;
+  const srv = await startServer({}, (ws) => (serverWs = ws));
+  try {
+    const sock = netConnect(srv.port, '127.0.0.1');
+    await once(sock, 'connect');
+    sock.on('error', () => {});
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await once(sock, 'data'); // the 101
+    sock.pause();
+    while (serverWs === undefined) await tick();
+    let pings = 0;
+    serverWs.onPing = () => void pings++;
+    const burst = Buffer.concat(Array.from({ length: 1000 }, (_, i) => cframe(Opcode.PING, Buffer.alloc(125, i & 0xff))));
+    // About 130 MB of pings (bounded in count and time), never reading a pong.
+    const t0 = Date.now();
+    for (let i = 0; i < 1000 && Date.now() - t0 < 10_000; i++) {
+      if (sock.writableLength > 1 << 20) await once(sock, 'drain');
+      sock.write(burst);
+    }
+    while (pings < 1_000_000 && Date.now() - t0 < 15_000 && sock.writableLength > 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(pings > 100_000, `the server read the pings (${pings})`);
+    assert.ok(serverWs.bufferedAmount < 8 * 1024 * 1024, `pongs held back: ${serverWs.bufferedAmount} bytes buffered`);
+    sock.destroy();
+  } finally {
+    await srv.close();
+  }
+});
