@@ -2,7 +2,7 @@
 // request and got its answer, then left open. Server RSS and heap growth per connection,
 // httpkit vs node:http in the same run. Then p99 latency of a loaded httpkit server
 // with those connections open vs none (wrk, pinned to the other core).
-//   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5, ROUNDS=3)
+//   npm run bench -- memory            (CONNECTIONS=10000, DURATION=5, ROUNDS=7)
 //   npm run bench -- memory --p99-only (skips the RSS and heap passes)
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
@@ -129,7 +129,8 @@ if (onPath('wrk')) {
     let loaded = { rps: 0, p99: Infinity, cpuUs: Infinity };
     let quietCpu = Infinity;
     let loadedCpu = Infinity;
-    const rounds = Number(process.env.ROUNDS ?? 3);
+    const rounds = Number(process.env.ROUNDS ?? 7);
+    const pairs: [number, number][] = [];
     // Each measured run follows a 1 s run that is thrown away: the steady state is what
     // is compared, not the garbage collection that follows opening or closing 10,000
     // connections (it would fall on whichever side comes right after it).
@@ -146,7 +147,13 @@ if (onPath('wrk')) {
       await new Promise((res) => setTimeout(res, 300));
       if (q.p99 < quiet.p99) quiet = q;
       if (l.p99 < loaded.p99) loaded = l;
+      pairs.push([q.p99, l.p99]);
     }
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    const mq = med(pairs.map(([q]) => q));
+    const ml = med(pairs.map(([, l]) => l));
+    console.log(`  p99 per round (ms, none / 10,000 open): ${pairs.map(([q, l]) => `${q.toFixed(2)}/${l.toFixed(2)}`).join(', ')}`);
+    console.log(`  median p99 over the rounds: ${mq.toFixed(2)} ms with none, ${ml.toFixed(2)} ms with 10,000 open -> ${(ml / mq).toFixed(2)}x (target <= 1.2x); median of the rounds' ratios ${med(pairs.map(([q, l]) => l / q)).toFixed(2)}x`);
     console.log(`httpkit p99 under load (best of ${rounds}): ${quiet.p99.toFixed(2)} ms with no idle connections, ${loaded.p99.toFixed(2)} ms with ${N.toLocaleString('en')} open -> ${(loaded.p99 / quiet.p99).toFixed(2)}x (target <= 1.2x); req/s ${Math.round(quiet.rps)} vs ${Math.round(loaded.rps)}`);
     console.log(`  server CPU per request: ${quietCpu.toFixed(2)} us with no idle connections, ${loadedCpu.toFixed(2)} us with ${N.toLocaleString('en')} open -> ${(loadedCpu / quietCpu).toFixed(2)}x (idle connections cost nothing per request)`);
   } finally {
