@@ -2,7 +2,7 @@
 // for streamed bodies. Fixed bodies are written by the connection, batched.
 import type { Socket } from 'node:net';
 import type { Chunk, FileBody, ResponseHeaders } from './types.ts';
-import { NO_LIST, type Timed, type TimerWheel } from './timers.ts';
+import { NO_LIST, TimerItem, type TimerWheel } from './timers.ts';
 
 const tokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** `name` equals the lower-case `lower` ignoring ASCII case; lengths already match. No allocation. */
@@ -136,14 +136,11 @@ export interface SendLimit {
 }
 
 /** A wait for 'drain' on the timer wheel: a client that reads nothing for the timeout is cut off. */
-class DrainWait implements Timed {
-  timerPrev: Timed | null = null;
-  timerNext: Timed | null = null;
-  timerList = NO_LIST;
-  deadline = 0;
+class DrainWait extends TimerItem {
   readonly socket: Socket;
 
   constructor(socket: Socket) {
+    super();
     this.socket = socket;
   }
 

@@ -154,24 +154,13 @@ function defaultWarnLogger(message: string, detail?: unknown): void {
 
 // The loggers are called from every failure path, some of them inside promise handlers:
 // a logger that throws must not turn one failed request into an unhandled rejection.
-function guardedErrorLogger(log: ErrorLogger): ErrorLogger {
-  return (err, req) => {
+function guarded<A extends unknown[]>(name: string, log: (...args: A) => void, fallback: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
     try {
-      log(err, req);
+      log(...args);
     } catch (thrown) {
-      defaultErrorLogger(err, req);
-      console.error('httpkit: errorLogger threw:', thrown);
-    }
-  };
-}
-
-function guardedWarnLogger(log: WarnLogger): WarnLogger {
-  return (message, detail) => {
-    try {
-      log(message, detail);
-    } catch (thrown) {
-      defaultWarnLogger(message, detail);
-      console.error('httpkit: warnLogger threw:', thrown);
+      fallback(...args);
+      console.error(`httpkit: ${name} threw:`, thrown);
     }
   };
 }
@@ -208,8 +197,8 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     keepAliveTimeout: positive('keepAliveTimeout', options.keepAliveTimeout, 5000),
     sendTimeout: positive('sendTimeout', options.sendTimeout, 60_000),
     serverHeader,
-    errorLogger: options.errorLogger === undefined ? defaultErrorLogger : guardedErrorLogger(options.errorLogger),
-    warnLogger: options.warnLogger === undefined ? defaultWarnLogger : guardedWarnLogger(options.warnLogger),
+    errorLogger: options.errorLogger === undefined ? defaultErrorLogger : guarded('errorLogger', options.errorLogger, defaultErrorLogger),
+    warnLogger: options.warnLogger === undefined ? defaultWarnLogger : guarded('warnLogger', options.warnLogger, defaultWarnLogger),
   });
   ctx.websocket = options.websocket ?? null;
   if (options.trustedProxies !== undefined) ctx.trustedProxies = new proxy!.TrustedProxies(options.trustedProxies);

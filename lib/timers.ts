@@ -29,6 +29,15 @@ export const NO_LIST = 0;
 export const IDLE_LIST = 1;
 export const ACTIVE_LIST = 2;
 
+/** A timed item that is nothing but its list links: a subclass says what its timeout does. */
+export abstract class TimerItem implements Timed {
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList = NO_LIST;
+  deadline = 0;
+  abstract onTimeout(now: number): void;
+}
+
 class List {
   head: Timed | null = null;
   tail: Timed | null = null;

@@ -9,7 +9,7 @@ import type { ChannelSocket } from './ws-open.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
 import { kRespond, errorResponse, type Exchange } from './connection.ts';
 import type { Abortable } from './close-status.ts';
-import { NO_LIST, type Timed } from './timers.ts';
+import { NO_LIST, TimerItem } from './timers.ts';
 import type { ServerContext } from './context.ts';
 import type { Request, Response } from './types.ts';
 
@@ -652,14 +652,11 @@ interface EarlyMessages {
 }
 
 /** A WebSocket write waiting for the socket to drain, on the server's timer wheel (see watchSend). */
-class SendStall implements Timed {
-  timerPrev: Timed | null = null;
-  timerNext: Timed | null = null;
-  timerList = NO_LIST;
-  deadline = 0;
+class SendStall extends TimerItem {
   readonly channel: WebSocketChannel;
 
   constructor(channel: WebSocketChannel) {
+    super();
     this.channel = channel;
   }
 
