@@ -492,6 +492,11 @@ export class WebSocketChannel implements Channel, Abortable {
   sendTimedOut(): void {
     this.bits &= ~SEND_WATCHED;
     stalls.delete(this);
+    this.dropForTimeout();
+  }
+
+  /** Drop the connection without a close handshake (1006); onClose says 'timeout'. */
+  private dropForTimeout(): void {
     const ws = this.ws;
     if (this.state !== OPEN || ws === null) return;
     if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
@@ -513,10 +518,7 @@ export class WebSocketChannel implements Channel, Abortable {
 
   /** @internal the client stayed silent through a heartbeat: drop it (1006). */
   heartbeatLost(): void {
-    const ws = this.ws;
-    if (this.state !== OPEN || ws === null) return;
-    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
-    ws.terminate();
+    this.dropForTimeout();
   }
 
   /** @internal idleTimeout passed: close with 1001. */
