@@ -5,6 +5,7 @@
 //   GET /delay/MS   answers after MS ms
 //   GET /status/N   status N, empty body
 //   GET /ws         WebSocket echo: each text/binary message back with the same opcode (permessage-deflate offered)
+//   OPTIONS *       204 with Allow (the server as a whole)
 import { createHash } from 'node:crypto';
 import { asChannel, type Channel, type Request, type Response } from '../lib/index.ts';
 
@@ -18,6 +19,8 @@ function num(s: string | undefined, max: number): number | null {
 
 export async function echoHandler(req: Request): Promise<Response | Channel> {
   const uri = req.uri;
+  // The server only lets `*` through for OPTIONS (RFC 9110 9.3.7).
+  if (uri === '*') return { status: 204, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }, body: null };
   if (uri === '/ws') {
     // Large limit for conformance suites that send messages of several MiB.
     return asChannel(req, { perMessageDeflate: true, maxMessageSize: 16 * 1024 * 1024, onReceive: (ch, data) => ch.send(data) });

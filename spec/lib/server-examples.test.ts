@@ -39,8 +39,8 @@ test('examples/echo.ts: /echo, /bytes, /stream, /delay, /status', async () => {
     const c = await connectRaw(port);
     const body = 'some body';
     c.write(`PUT /echo/sub?a=1 HTTP/1.1\r\nHost: h\r\nX-Test: yes\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-    c.write(get('/bytes/10') + get('/stream/3') + get('/delay/30') + get('/status/418') + get('/nope'));
-    const rs = await c.waitResponses(6, 'GET', 5000);
+    c.write(get('/bytes/10') + get('/stream/3') + get('/delay/30') + get('/status/418') + get('/nope') + 'OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n');
+    const rs = await c.waitResponses(7, 'GET', 5000);
     c.close();
     const echo = JSON.parse(rs[0]!.body.toString());
     assert.equal(echo.method, 'PUT');
@@ -57,6 +57,8 @@ test('examples/echo.ts: /echo, /bytes, /stream, /delay, /status', async () => {
     assert.equal(rs[4]!.status, 418);
     assert.equal(rs[4]!.body.length, 0);
     assert.equal(rs[5]!.status, 404);
+    assert.equal(rs[6]!.status, 204);
+    assert.match(rs[6]!.headers['allow'] ?? '', /OPTIONS/);
   } finally {
     proc.kill('SIGTERM');
   }
