@@ -118,6 +118,8 @@ export class WebSocket implements ReceiverHandler {
   awaitingPong = false;
   /** @internal ms without a message, counted in heartbeat intervals. */
   quietMs = 0;
+  /** Bytes came from the peer since the last heartbeat. */
+  private heard = false;
   /** The pong owed for the latest ping while the peer reads nothing (sent on 'drain'). */
   private pendingPong: Buffer | null = null;
 
@@ -153,9 +155,15 @@ export class WebSocket implements ReceiverHandler {
     s[kWebSocket] = this;
     const net = socket as Partial<import('node:net').Socket>;
     if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
-    const period = this.heartbeatInterval || this.idleTimeout;
-    if (typeof net.setTimeout === 'function') net.setTimeout(period);
-    if (period > 0) socket.on('timeout', socketOnTimeout);
+    // Heartbeats run on a timer shared by every WebSocket with the same interval: the
+    // socket's own timeout counts this side's writes as life too, so a peer that died
+    // while we kept sending would never be pinged. Without heartbeats, the idle timeout
+    // is the socket's (traffic either way, as documented).
+    if (this.heartbeatInterval > 0) joinHeartbeat(this, this.heartbeatInterval);
+    else if (this.idleTimeout > 0) {
+      if (typeof net.setTimeout === 'function') net.setTimeout(this.idleTimeout);
+      socket.on('timeout', socketOnTimeout);
+    }
     if (options.externalRead !== true) socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
@@ -327,6 +335,7 @@ export class WebSocket implements ReceiverHandler {
   socketClosed(): void {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
+    if (this.heartbeatInterval > 0) leaveHeartbeat(this, this.heartbeatInterval);
     if (this.closeTimer !== null) {
       clearTimeout(this.closeTimer);
       this.closeTimer = null;
@@ -336,24 +345,31 @@ export class WebSocket implements ReceiverHandler {
     this.onClose(this.closeCode, this.closeReason);
   }
 
-  /** @internal socket idle for one period (heartbeat interval or idle timeout). */
+  /** @internal the socket saw no traffic for idleTimeout (no heartbeats). */
   timedOut(): void {
-    if (this.readyState !== OPEN) {
-      this.socket.destroy();
-      return;
+    if (this.readyState !== OPEN) this.socket.destroy();
+    else this.close(CloseCode.GOING_AWAY, 'idle timeout');
+  }
+
+  /**
+   * @internal one heartbeat interval passed: ping a peer that sent nothing since the last
+   * one, drop it (1006) when it stays silent through the next, close with 1001 once
+   * idleTimeout passes without a message.
+   */
+  heartbeat(): void {
+    if (this.readyState !== OPEN) return;
+    const heard = this.heard;
+    this.heard = false;
+    if (this.idleTimeout > 0) {
+      this.quietMs += this.heartbeatInterval;
+      if (this.quietMs >= this.idleTimeout) {
+        this.close(CloseCode.GOING_AWAY, 'idle timeout');
+        return;
+      }
     }
-    const hb = this.heartbeatInterval;
-    if (hb === 0) {
-      this.close(CloseCode.GOING_AWAY, 'idle timeout');
-      return;
-    }
+    if (heard) return;
     if (this.awaitingPong) {
       this.socket.destroy();
-      return;
-    }
-    this.quietMs += hb;
-    if (this.idleTimeout > 0 && this.quietMs >= this.idleTimeout) {
-      this.close(CloseCode.GOING_AWAY, 'idle timeout');
       return;
     }
     this.awaitingPong = true;
@@ -373,6 +389,7 @@ export class WebSocket implements ReceiverHandler {
   /** @internal bytes from the socket; `lent`: the caller reuses the chunk after the call. */
   receive(chunk: Buffer, lent = false): void {
     this.awaitingPong = false;
+    this.heard = true;
     const sender = this.sender;
     sender.beginBatch();
     let more = true;
@@ -421,6 +438,32 @@ function socketOnDrain(this: Duplex): void {
 
 function socketOnTimeout(this: Duplex): void {
   wsOf(this).timedOut();
+}
+
+/** The WebSockets with heartbeats, by interval: one timer per interval, not per connection. */
+const heartbeatGroups = new Map<number, { timer: NodeJS.Timeout; members: Set<WebSocket> }>();
+
+function joinHeartbeat(ws: WebSocket, interval: number): void {
+  let group = heartbeatGroups.get(interval);
+  if (group === undefined) {
+    const members = new Set<WebSocket>();
+    const timer = setInterval(beat, interval, members);
+    timer.unref();
+    group = { timer, members };
+    heartbeatGroups.set(interval, group);
+  }
+  group.members.add(ws);
+}
+
+function leaveHeartbeat(ws: WebSocket, interval: number): void {
+  const group = heartbeatGroups.get(interval);
+  if (group === undefined || !group.members.delete(ws) || group.members.size > 0) return;
+  clearInterval(group.timer);
+  heartbeatGroups.delete(interval);
+}
+
+function beat(members: Set<WebSocket>): void {
+  for (const ws of members) ws.heartbeat();
 }
 
 function pushHead(ws: WebSocket, head: Buffer): void {

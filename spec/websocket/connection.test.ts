@@ -263,6 +263,28 @@ test('heartbeat: pings keep a live peer open, a silent peer is dropped', async (
   c.terminate();
 });
 
+test('heartbeat: a peer that stopped reading is dropped even while this side keeps sending', async () => {
+  let serverWs!: WebSocket;
+  const closed = deferred<number>();
+  const srv = await startServer({ heartbeatInterval: 60 }, (ws) => {
+    serverWs = ws;
+    ws.onClose = (code) => closed.resolve(code);
+  });
+  cleanups.push(srv.close);
+  const c = await connect(srv.url);
+  while (serverWs === undefined) await new Promise((r) => setTimeout(r, 5));
+  // The client goes silent (no pongs); the server keeps writing every 15 ms, which
+  // resets the socket's own timeout each time.
+  c.socket.pause();
+  const ticker = setInterval(() => serverWs.send('tick'), 15);
+  const t0 = Date.now();
+  const code = await Promise.race([closed.promise, new Promise<string>((r) => setTimeout(() => r('still open'), 3000))]);
+  clearInterval(ticker);
+  assert.equal(code, 1006);
+  assert.ok(Date.now() - t0 < 1000, `dropped after ${Date.now() - t0} ms (interval 60 ms)`);
+  c.terminate();
+});
+
 test('wss:// with a self-signed certificate', async (t) => {
   if (!requirePeer(haveOpenssl, 'openssl', t)) return;
   const { key, cert } = makeCert();
