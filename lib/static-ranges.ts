@@ -26,7 +26,8 @@ export function parseRanges(header: string, size: number): [number, number][] | 
     if (a === '' && b === '') return null;
     if (a === '') {
       const n = Number(b);
-      if (n > 0 && size > 0) ranges.push([Math.max(0, size - n), size - 1]);
+      if (n > 0 && size === 0) return null; // satisfiable yet empty: the whole (empty) file, 200
+      if (n > 0) ranges.push([Math.max(0, size - n), size - 1]);
       continue;
     }
     const start = Number(a);

@@ -69,14 +69,24 @@ function etagOf(st: Stats): string {
   return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
 }
 
-function etagMatches(header: string, etag: string): boolean {
+/** If-None-Match uses the weak comparison (W/ ignored), If-Match the strong one. */
+function etagMatches(header: string, etag: string | null, weak: boolean): boolean {
   if (header.trim() === '*') return true;
   for (const part of header.split(',')) {
     let t = part.trim();
-    if (t.startsWith('W/')) t = t.slice(2); // weak comparison for If-None-Match
+    if (weak && t.startsWith('W/')) t = t.slice(2);
     if (t === etag) return true;
   }
   return false;
+}
+
+/** An HTTP-date (RFC 9110 section 5.6.7: IMF-fixdate, RFC 850 or asctime) in ms; NaN for anything else. */
+function httpDate(v: string): number {
+  return /^[A-Z][a-z]{2,8}, \d\d[ -][A-Z][a-z]{2}[ -]\d\d(\d\d)? \d\d:\d\d:\d\d GMT$/.test(v)
+    ? Date.parse(v)
+    : /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$/.test(v)
+      ? Date.parse(v + ' GMT')
+      : NaN;
 }
 
 type Outcome = Response | null; // null: no such file
@@ -152,7 +162,7 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
       if (st === null) return null;
       real = await insideRoot(path, realRoot);
       if (real === null) return null;
-    }
+    } else if (rest.endsWith('/')) return null; // `/file.txt/` is no directory (nginx: 404)
     if (!st.isFile()) return null;
 
     return respond(req, real, mimeType(path), st, useEtag, useLastModified, cacheControl, ranges);
@@ -181,15 +191,16 @@ function respond(req: Request, path: string, contentType: string, st: Stats, use
   if (lastModified !== null) headers['last-modified'] = lastModified;
   if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
 
-  // If-None-Match takes precedence over If-Modified-Since (RFC 9110 section 13.2.2).
-  const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
-  let notModified = false;
-  if (inm !== undefined) notModified = etag !== null && etagMatches(inm, etag);
-  else if (ims !== undefined && lastModified !== null) {
-    const since = Date.parse(ims);
-    notModified = !Number.isNaN(since) && Math.floor(st.mtimeMs / 1000) * 1000 <= since;
+  // Preconditions in the order of RFC 9110 section 13.2.2: If-Match, else
+  // If-Unmodified-Since (412); If-None-Match, else If-Modified-Since (304). Invalid dates are ignored.
+  const { 'if-match': im, 'if-unmodified-since': ius, 'if-none-match': inm, 'if-modified-since': ims } = req.headers;
+  const mtime = Math.floor(st.mtimeMs / 1000) * 1000;
+  if (im !== undefined ? !etagMatches(im, etag, false) : ius !== undefined && lastModified !== null && mtime > httpDate(ius)) {
+    return plain(412, 'Precondition Failed');
   }
+  let notModified = false;
+  if (inm !== undefined) notModified = etagMatches(inm, etag, true);
+  else if (ims !== undefined && lastModified !== null) notModified = mtime <= httpDate(ims);
   if (notModified) {
     delete headers['content-type'];
     return { status: 304, headers, body: null };
@@ -224,6 +235,5 @@ function ifRangeHolds(ifRange: string | undefined, etag: string | null, st: Stat
   if (ifRange === undefined) return true;
   const v = ifRange.trim();
   if (v.startsWith('"') || v.startsWith('W/')) return etag !== null && v === etag;
-  const date = Date.parse(v);
-  return !Number.isNaN(date) && date === Math.floor(st.mtimeMs / 1000) * 1000;
+  return httpDate(v) === Math.floor(st.mtimeMs / 1000) * 1000;
 }
