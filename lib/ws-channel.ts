@@ -443,11 +443,6 @@ export class WebSocketChannel implements Channel, Abortable {
     if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
   }
 
-  /** @internal the connection closes itself (the idle timeout) unless the channel started a close already. */
-  closingForIdle(): void {
-    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
-  }
-
   /** @internal */
   pinged(data: Buffer): void {
     const f = this.onPing;

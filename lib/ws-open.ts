@@ -17,13 +17,6 @@ export class ChannelSocket extends WebSocket {
 
   /** Messages go to the channel as they are: text is decoded there, binary copied only when lent. */
   override rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
-    this.quietMs = 0;
     this.channel.received(data, isBinary, lent);
-  }
-
-  /** Only the idle timeout calls close() from inside; the channel marks its own calls. */
-  override close(code?: number, reason?: string): void {
-    this.channel.closingForIdle();
-    super.close(code, reason);
   }
 }
