@@ -15,6 +15,8 @@ export function isJsonType(contentType: string | null | undefined): boolean {
   return t === 'application/json' || (t.endsWith('+json') && t.startsWith('application/'));
 }
 
+let utf8: InstanceType<typeof globalThis.TextDecoder> | undefined;
+
 /**
  * Parses a JSON body into `req.json` when the Content-Type is JSON; answers 400 when
  * it does not parse. Other content types, and empty bodies, leave `req.json` undefined.
@@ -24,10 +26,10 @@ export function wrapJson(handler: Handler, options: JsonOptions = {}): Handler {
   return function jsonHandler(req: Request): unknown {
     const body = req.body;
     if (body !== null && body.length > 0 && isJsonType(req.contentType ?? req.headers['content-type'])) {
-      // JSON text is UTF-8 (RFC 8259); a leading BOM is tolerated.
-      const start = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
       try {
-        req.json = JSON.parse(body.toString('utf8', start), reviver);
+        // JSON text is UTF-8 (RFC 8259 section 8.1): invalid bytes are a malformed body,
+        // not U+FFFD; the decoder drops a leading BOM.
+        req.json = JSON.parse((utf8 ??= new TextDecoder('utf-8', { fatal: true })).decode(body), reviver);
       } catch (err) {
         return errorResponse(400, `Bad Request: malformed JSON body (${(err as Error).message})`);
       }

@@ -139,6 +139,7 @@ export function parseDisposition(value: string): Disposition {
     const key = value.slice(i, eq).trim().toLowerCase();
     let v: string;
     i = eq + 1;
+    while (value[i] === ' ' || value[i] === '\t') i++; // `name = "x"`: the quotes still delimit
     if (value[i] === '"') {
       let j = i + 1;
       v = '';

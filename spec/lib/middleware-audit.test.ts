@@ -1,0 +1,61 @@
+// Middleware against RFC 8259 and RFC 7578 with real bytes on a real socket: JSON
+// bodies must be UTF-8, and Content-Disposition parameters may have spaces around `=`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { runServer, type Server } from '../../lib/server.ts';
+import { POST, routes } from '../../lib/router.ts';
+import { json, wrapJson } from '../../lib/middleware/json.ts';
+import { wrapMultipart, type UploadedFile } from '../../lib/middleware/multipart.ts';
+import type { Request } from '../../lib/types.ts';
+import { B, request } from './middleware-support.ts';
+
+let server: Server;
+
+before(async () => {
+  const app = routes(
+    POST('/json', wrapJson((req: Request) => json({ got: req.json }))),
+    POST(
+      '/upload',
+      wrapMultipart((req: Request) => {
+        const mp = req.multipartParams as Record<string, string | UploadedFile>;
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(mp)) {
+          const v = mp[k]!;
+          out[k] = typeof v === 'string' ? v : { filename: v.filename, size: v.size };
+        }
+        return json(out);
+      }),
+    ),
+  );
+  server = await runServer(app, { port: 0, ip: '127.0.0.1' });
+});
+
+after(async () => {
+  await server.stop();
+});
+
+// RFC 8259 section 8.1: JSON text is UTF-8; bytes that are not UTF-8 are a malformed body.
+test('JSON: invalid UTF-8 answers 400, a leading BOM is still tolerated', { timeout: 5000 }, async () => {
+  const bad = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
+  const r = await request(server.port, 'POST', '/json', { 'Content-Type': 'application/json' }, bad);
+  assert.equal(r.status, 400);
+  assert.match(r.body.toString(), /malformed JSON/);
+  const overlong = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]);
+  assert.equal((await request(server.port, 'POST', '/json', { 'Content-Type': 'application/json' }, overlong)).status, 400);
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":"\u00e9"}', 'utf8')]);
+  const ok = await request(server.port, 'POST', '/json', { 'Content-Type': 'application/json' }, bom);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(JSON.parse(ok.body.toString()), { got: { a: '\u00e9' } });
+});
+
+// RFC 2183 / RFC 822: white space may surround `=` in a parameter; the quotes still delimit the value.
+test('multipart: Content-Disposition parameters with spaces around =', { timeout: 5000 }, async () => {
+  const body = Buffer.from(
+    `--${B}\r\nContent-Disposition: form-data; name = "field"\r\n\r\nv1\r\n` +
+      `--${B}\r\nContent-Disposition: form-data; name= "doc"; filename =\t"a;b.txt"\r\n\r\nabc\r\n--${B}--\r\n`,
+    'latin1',
+  );
+  const r = await request(server.port, 'POST', '/upload', { 'Content-Type': `multipart/form-data; boundary=${B}` }, body);
+  assert.equal(r.status, 200);
+  assert.deepEqual(JSON.parse(r.body.toString()), { field: 'v1', doc: { filename: 'a;b.txt', size: 3 } });
+});
