@@ -1,7 +1,7 @@
 // JSON request bodies (req.json) and a JSON response helper.
 import type { Handler, Request, Response } from '../types.ts';
 import { errorResponse } from './result.ts';
-import { mediaTypeOf } from './urlencoded.ts';
+import { charsetOf, mediaTypeOf } from './urlencoded.ts';
 
 /** Options of `wrapJson`. */
 export interface JsonOptions {
@@ -19,13 +19,17 @@ let utf8: InstanceType<typeof globalThis.TextDecoder> | undefined;
 
 /**
  * Parses a JSON body into `req.json` when the Content-Type is JSON; answers 400 when
- * it does not parse. Other content types, and empty bodies, leave `req.json` undefined.
+ * it does not parse or is not UTF-8, 415 when its Content-Type names another charset. Other content types, and empty bodies, leave `req.json` undefined.
  */
 export function wrapJson(handler: Handler, options: JsonOptions = {}): Handler {
   const reviver = options.reviver;
   return function jsonHandler(req: Request): unknown {
     const body = req.body;
-    if (body !== null && body.length > 0 && isJsonType(req.contentType ?? req.headers['content-type'])) {
+    const type = req.contentType ?? req.headers['content-type'];
+    if (body !== null && body.length > 0 && isJsonType(type)) {
+      // JSON has no charset parameter (RFC 8259 section 11): one other than UTF-8 announces bytes we cannot read.
+      const charset = charsetOf(type);
+      if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') return errorResponse(415, `Unsupported Media Type: JSON in charset ${charset}`);
       try {
         // JSON text is UTF-8 (RFC 8259 section 8.1): invalid bytes are a malformed body,
         // not U+FFFD; the decoder drops a leading BOM.

@@ -59,3 +59,16 @@ test('multipart: Content-Disposition parameters with spaces around =', { timeout
   assert.equal(r.status, 200);
   assert.deepEqual(JSON.parse(r.body.toString()), { field: 'v1', doc: { filename: 'a;b.txt', size: 3 } });
 });
+
+// RFC 8259 section 11 defines no charset for JSON; a body announced in another one is
+// not something the server can read (RFC 9110 section 15.5.16: 415).
+test('JSON: a charset other than UTF-8 answers 415, UTF-8 labels pass', { timeout: 5000 }, async () => {
+  const latin1 = Buffer.from('{"a":"\u00e9"}', 'latin1');
+  const r = await request(server.port, 'POST', '/json', { 'Content-Type': 'application/json; charset=ISO-8859-1' }, latin1);
+  assert.equal(r.status, 415);
+  assert.match(r.body.toString(), /iso-8859-1/);
+  assert.equal((await request(server.port, 'POST', '/json', { 'Content-Type': 'application/json; charset=utf-16' }, '{}')).status, 415);
+  const ok = await request(server.port, 'POST', '/json', { 'Content-Type': 'application/json; charset="UTF-8"' }, '{"b":1}');
+  assert.equal(ok.status, 200);
+  assert.deepEqual(JSON.parse(ok.body.toString()), { got: { b: 1 } });
+});
