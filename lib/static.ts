@@ -41,7 +41,7 @@ function plain(status: number, message: string): Response {
  * or BAD_PATH when any could address something outside the root.
  */
 export function safeSegments(rest: string): string[] | typeof BAD_PATH {
-  if (rest.includes('\\') || rest.includes('\0')) return BAD_PATH;
+  if (/[\\\0]/.test(rest)) return BAD_PATH;
   const raw = rest.split('/');
   const out: string[] = [];
   for (let i = 1; i < raw.length; i++) {
@@ -56,9 +56,9 @@ export function safeSegments(rest: string): string[] | typeof BAD_PATH {
       } catch {
         return BAD_PATH;
       }
-      if (seg.includes('/') || seg.includes('\\') || seg.includes('\0')) return BAD_PATH;
     }
-    if (seg === '.' || seg === '..' || /^[A-Za-z]:/.test(seg)) return BAD_PATH;
+    // Decoded `/`, `\`, NUL; `.` and `..`; drive letters.
+    if (/[/\\\0]|^\.\.?$|^[A-Za-z]:/.test(seg)) return BAD_PATH;
     out.push(seg);
   }
   return out;
@@ -80,13 +80,9 @@ function etagMatches(header: string, etag: string | null, weak: boolean): boolea
   return false;
 }
 
-/** An HTTP-date (RFC 9110 section 5.6.7: IMF-fixdate, RFC 850 or asctime) in ms; NaN for anything else. */
+/** An HTTP-date (RFC 9110 section 5.6.7: IMF-fixdate, RFC 850 or asctime, all GMT) in ms; NaN for other text. */
 function httpDate(v: string): number {
-  return /^[A-Z][a-z]{2,8}, \d\d[ -][A-Z][a-z]{2}[ -]\d\d(\d\d)? \d\d:\d\d:\d\d GMT$/.test(v)
-    ? Date.parse(v)
-    : /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$/.test(v)
-      ? Date.parse(v + ' GMT')
-      : NaN;
+  return / \d\d:\d\d:\d\d (GMT|\d{4})$/.test(v) ? Date.parse(v[v.length - 1] === 'T' ? v : v + ' GMT') : NaN;
 }
 
 type Outcome = Response | null; // null: no such file
@@ -186,7 +182,8 @@ async function statOrNull(path: string): Promise<Stats | null> {
 function respond(req: Request, path: string, contentType: string, st: Stats, useEtag: boolean, useLastModified: boolean, cacheControl: string | undefined, ranges: boolean): Response {
   const headers: Record<string, string> = { 'content-type': contentType };
   const etag = useEtag ? etagOf(st) : null;
-  const lastModified = useLastModified ? new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString() : null;
+  const mtime = Math.floor(st.mtimeMs / 1000) * 1000;
+  const lastModified = useLastModified ? new Date(mtime).toUTCString() : null;
   if (etag !== null) headers.etag = etag;
   if (lastModified !== null) headers['last-modified'] = lastModified;
   if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
@@ -194,24 +191,22 @@ function respond(req: Request, path: string, contentType: string, st: Stats, use
   // Preconditions in the order of RFC 9110 section 13.2.2: If-Match, else
   // If-Unmodified-Since (412); If-None-Match, else If-Modified-Since (304). Invalid dates are ignored.
   const { 'if-match': im, 'if-unmodified-since': ius, 'if-none-match': inm, 'if-modified-since': ims } = req.headers;
-  const mtime = Math.floor(st.mtimeMs / 1000) * 1000;
   if (im !== undefined ? !etagMatches(im, etag, false) : ius !== undefined && lastModified !== null && mtime > httpDate(ius)) {
     return plain(412, 'Precondition Failed');
   }
-  let notModified = false;
-  if (inm !== undefined) notModified = etagMatches(inm, etag, true);
-  else if (ims !== undefined && lastModified !== null) notModified = mtime <= httpDate(ims);
-  if (notModified) {
+  if (inm !== undefined ? etagMatches(inm, etag, true) : ims !== undefined && lastModified !== null && mtime <= httpDate(ims)) {
     delete headers['content-type'];
     return { status: 304, headers, body: null };
   }
 
   if (ranges) headers['accept-ranges'] = 'bytes';
   const rangeHeader = ranges ? req.headers.range : undefined;
-  if (rangeHeader !== undefined && ifRangeHolds(req.headers['if-range'], etag, st)) {
+  if (rangeHeader !== undefined && ifRangeHolds(req.headers['if-range'], etag, mtime)) {
     const ranges = parseRanges(rangeHeader, st.size);
     if (ranges === 'unsatisfiable') {
-      return { status: 416, headers: { 'content-range': `bytes */${st.size}`, 'content-type': textPlain }, body: 'Range Not Satisfiable\n' };
+      const r = plain(416, 'Range Not Satisfiable');
+      r.headers!['content-range'] = `bytes */${st.size}`;
+      return r;
     }
     if (ranges !== null && ranges.length === 1) {
       const [start, end] = ranges[0]!;
@@ -231,9 +226,8 @@ function respond(req: Request, path: string, contentType: string, st: Stats, use
 }
 
 /** If-Range: the range applies only if the validator still matches (strong ETag or exact date). */
-function ifRangeHolds(ifRange: string | undefined, etag: string | null, st: Stats): boolean {
+function ifRangeHolds(ifRange: string | undefined, etag: string | null, mtime: number): boolean {
   if (ifRange === undefined) return true;
   const v = ifRange.trim();
-  if (v.startsWith('"') || v.startsWith('W/')) return etag !== null && v === etag;
-  return httpDate(v) === Math.floor(st.mtimeMs / 1000) * 1000;
+  return v[0] === '"' || v[0] === 'W' ? v === etag : httpDate(v) === mtime;
 }

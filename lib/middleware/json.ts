@@ -29,7 +29,7 @@ export function wrapJson(handler: Handler, options: JsonOptions = {}): Handler {
     if (body !== null && body.length > 0 && isJsonType(type)) {
       // JSON has no charset parameter (RFC 8259 section 11): one other than UTF-8 announces bytes we cannot read.
       const charset = charsetOf(type);
-      if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') return errorResponse(415, `Unsupported Media Type: JSON in charset ${charset}`);
+      if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') return errorResponse(415, `Unsupported Media Type: charset ${charset}`);
       try {
         // JSON text is UTF-8 (RFC 8259 section 8.1): invalid bytes are a malformed body,
         // not U+FFFD; the decoder drops a leading BOM.
