@@ -84,11 +84,8 @@ export class MultipartParser {
       contentStart = headStart + 2;
     } else {
       const headEnd = body.indexOf(CRLFCRLF, headStart);
-      if (headEnd === -1) {
-        if (body.length - headStart > this.maxHeaderSize) throw new MultipartError(400, 'multipart part headers too large');
-        throw new MultipartError(400, 'truncated multipart part headers');
-      }
-      if (headEnd - headStart > this.maxHeaderSize) throw new MultipartError(400, 'multipart part headers too large');
+      if ((headEnd === -1 ? body.length : headEnd) - headStart > this.maxHeaderSize) throw new MultipartError(400, 'multipart part headers too large');
+      if (headEnd === -1) throw new MultipartError(400, 'truncated multipart part headers');
       headers = parseHeaders(body.toString('utf8', headStart, headEnd));
       contentStart = headEnd + 4;
     }
