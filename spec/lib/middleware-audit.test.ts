@@ -72,3 +72,22 @@ test('JSON: a charset other than UTF-8 answers 415, UTF-8 labels pass', { timeou
   assert.equal(ok.status, 200);
   assert.deepEqual(JSON.parse(ok.body.toString()), { got: { b: 1 } });
 });
+
+// The header-size limit holds whether the part's header block ends or never does;
+// a short unterminated block is a truncated body.
+test('multipart: part headers over maxHeaderSize answer 400, terminated or not', { timeout: 5000 }, async () => {
+  const ct = { 'Content-Type': `multipart/form-data; boundary=${B}` };
+  const long = 'X-Pad: ' + 'a'.repeat(9000);
+  const ended = `--${B}\r\nContent-Disposition: form-data; name="f"\r\n${long}\r\n\r\nv\r\n--${B}--\r\n`;
+  const r1 = await request(server.port, 'POST', '/upload', ct, ended);
+  assert.equal(r1.status, 400);
+  assert.match(r1.body.toString(), /headers too large/);
+  const r2 = await request(server.port, 'POST', '/upload', ct, `--${B}\r\nContent-Disposition: form-data; name="f"\r\n${long}`);
+  assert.equal(r2.status, 400);
+  assert.match(r2.body.toString(), /headers too large/);
+  const r3 = await request(server.port, 'POST', '/upload', ct, `--${B}\r\nContent-Disposition: form-data; name="f"\r\n`);
+  assert.equal(r3.status, 400);
+  assert.match(r3.body.toString(), /truncated multipart part headers/);
+  const fits = `--${B}\r\nContent-Disposition: form-data; name="f"\r\nX-Pad: ${'a'.repeat(8000)}\r\n\r\nv\r\n--${B}--\r\n`;
+  assert.equal((await request(server.port, 'POST', '/upload', ct, fits)).status, 200);
+});
