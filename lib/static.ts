@@ -15,9 +15,9 @@ export interface StaticOptions {
   prefix?: string;
   /** File served for a directory URL ending in `/`, or `false` for none. Default `'index.html'`. */
   index?: string | false;
-  /** Send an ETag and answer If-None-Match. Default `true`. */
+  /** Send an ETag and answer If-None-Match and If-Match. Default `true`. */
   etag?: boolean;
-  /** Send Last-Modified and answer If-Modified-Since. Default `true`. */
+  /** Send Last-Modified and answer If-Modified-Since and If-Unmodified-Since. Default `true`. */
   lastModified?: boolean;
   /** `Cache-Control: max-age` in seconds, or none when undefined. Default undefined. */
   maxAge?: number;
