@@ -131,7 +131,7 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
     let rest = uri;
     if (prefix !== '') {
       if (!uri.startsWith(prefix) || (uri.length > prefix.length && uri[prefix.length] !== '/')) return null;
-      rest = uri.length === prefix.length ? '/' : uri.slice(prefix.length);
+      rest = uri.slice(prefix.length); // '' for the mount point itself: a directory URL without its slash
     }
     const segments = safeSegments(rest);
     if (segments === BAD_PATH) return plain(400, 'Bad Request: invalid path');

@@ -11,6 +11,7 @@ import { header, request, makeSite } from './middleware-support.ts';
 
 const site = makeSite();
 let server: Server;
+let mounted: Server;
 const MTIME = new Date('2026-01-01T00:00:00Z');
 const LAST_MODIFIED = 'Thu, 01 Jan 2026 00:00:00 GMT';
 
@@ -18,10 +19,12 @@ before(async () => {
   writeFileSync(join(site.root, 'dated.txt'), 'hello world\n');
   utimesSync(join(site.root, 'dated.txt'), MTIME, MTIME);
   server = await runServer(serveStatic(site.root), { port: 0, ip: '127.0.0.1' });
+  mounted = await runServer(serveStatic(site.root, { prefix: '/assets' }), { port: 0, ip: '127.0.0.1' });
 });
 
 after(async () => {
   await server.stop();
+  await mounted.stop();
   site.cleanup();
 });
 
@@ -83,4 +86,15 @@ test('a file URL with a trailing slash is not found', { timeout: 5000 }, async (
   assert.equal((await request(server.port, 'GET', '/hello.txt/')).status, 404);
   assert.equal((await request(server.port, 'GET', '/docs/index.html/')).status, 404);
   assert.equal((await request(server.port, 'GET', '/docs/')).body.toString(), '<h1>docs</h1>');
+});
+
+// The mount point is the root directory: without its slash it redirects like any
+// other directory, so relative links in its index resolve under the prefix.
+test('a prefix without its trailing slash redirects to it', { timeout: 5000 }, async () => {
+  const r = await request(mounted.port, 'GET', '/assets?v=1');
+  assert.equal(r.status, 301);
+  assert.equal(header(r, 'location'), '/assets/?v=1');
+  assert.equal((await request(mounted.port, 'GET', '/assets/')).body.toString(), '<h1>home</h1>');
+  assert.equal((await request(mounted.port, 'GET', '/assets/hello.txt')).body.toString(), 'hello world\n');
+  assert.equal((await request(mounted.port, 'GET', '/assetsx')).status, 404);
 });
