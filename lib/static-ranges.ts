@@ -15,6 +15,8 @@ const RANGE_SPEC = /^\s*(\d*)\s*-\s*(\d*)\s*$/;
 export function parseRanges(header: string, size: number): [number, number][] | null | 'unsatisfiable' {
   const eq = header.indexOf('=');
   if (eq === -1 || header.slice(0, eq).trim().toLowerCase() !== 'bytes') return null;
+  // A range-set holds at least one range (RFC 9110 section 14.1.1): `bytes=` or `bytes=,` is malformed.
+  if (!/\d/.test(header)) return null;
   const specs = header.slice(eq + 1).split(',');
   if (specs.length > MAX_RANGES * 4) return null;
   const ranges: [number, number][] = [];

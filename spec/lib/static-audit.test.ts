@@ -98,3 +98,14 @@ test('a prefix without its trailing slash redirects to it', { timeout: 5000 }, a
   assert.equal((await request(mounted.port, 'GET', '/assets/hello.txt')).body.toString(), 'hello world\n');
   assert.equal((await request(mounted.port, 'GET', '/assetsx')).status, 404);
 });
+
+// RFC 9110 section 14.1.1: range-set = 1#range-spec. With no range at all the header is
+// malformed and ignored (nginx also answers `bytes=` with the whole file).
+test('a Range with an empty range-set is ignored: 200 with the whole file', { timeout: 5000 }, async () => {
+  for (const range of ['bytes=', 'bytes=,', 'bytes= , ']) {
+    const r = await request(server.port, 'GET', '/dated.txt', { Range: range });
+    assert.equal(r.status, 200, range);
+    assert.equal(r.body.toString(), 'hello world\n');
+  }
+  assert.equal((await request(server.port, 'GET', '/dated.txt', { Range: 'bytes=0-1,' })).status, 206);
+});
