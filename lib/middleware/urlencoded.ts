@@ -97,13 +97,15 @@ export function parseUrlEncoded(s: string, charset = 'utf-8', maxParams = 1000, 
   let count = 0;
   let start = 0;
   const len = s.length;
+  // The next `=` at or after `start`, found again only once passed, so `a&a&...` stays linear.
+  let next = -2;
   while (start <= len) {
     let amp = s.indexOf('&', start);
     if (amp === -1) amp = len;
     if (amp > start) {
       if (++count > maxParams) throw new TooManyParamsError(`more than ${maxParams} parameters`);
-      let eq = s.indexOf('=', start);
-      if (eq === -1 || eq > amp) eq = amp;
+      if (next !== -1 && next < start) next = s.indexOf('=', start);
+      const eq = next === -1 || next > amp ? amp : next;
       const key = decodeComponent(s, start, eq, charset);
       const value = eq < amp ? decodeComponent(s, eq + 1, amp, charset) : '';
       addParam(into, key, value);

@@ -6,6 +6,7 @@ import { runServer, type Server } from '../../lib/server.ts';
 import { POST, routes } from '../../lib/router.ts';
 import { json, wrapJson } from '../../lib/middleware/json.ts';
 import { wrapMultipart, type UploadedFile } from '../../lib/middleware/multipart.ts';
+import { parseUrlEncoded } from '../../lib/middleware/urlencoded.ts';
 import type { Request } from '../../lib/types.ts';
 import { B, request } from './middleware-support.ts';
 
@@ -90,4 +91,26 @@ test('multipart: part headers over maxHeaderSize answer 400, terminated or not',
   assert.match(r3.body.toString(), /truncated multipart part headers/);
   const fits = `--${B}\r\nContent-Disposition: form-data; name="f"\r\nX-Pad: ${'a'.repeat(8000)}\r\n\r\nv\r\n--${B}--\r\n`;
   assert.equal((await request(server.port, 'POST', '/upload', ct, fits)).status, 200);
+});
+
+// `a&a&a...` without any `=`: each pair used to search for `=` to the end of the text,
+// so a large form cost (pairs x size). Counted on a string stand-in: the work is
+// linear in the text whatever the pairs.
+test('parseUrlEncoded looks for = in linear work on a form of many bare keys', () => {
+  const text = 'a&'.repeat(5000) + 'z=1';
+  let scanned = 0;
+  const counting = {
+    length: text.length,
+    charCodeAt: (i: number) => text.charCodeAt(i),
+    slice: (a?: number, b?: number) => text.slice(a, b),
+    indexOf(sub: string, from = 0) {
+      const at = text.indexOf(sub, from);
+      scanned += (at === -1 ? text.length : at) - from;
+      return at;
+    },
+  } as unknown as string;
+  const map = parseUrlEncoded(counting, 'utf-8', 10_000);
+  assert.equal((map.a as string[]).length, 5000);
+  assert.equal(map.z, '1');
+  assert.ok(scanned <= 3 * text.length, `scanned ${scanned} chars for a ${text.length}-char form`);
 });
