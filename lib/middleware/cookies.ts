@@ -76,9 +76,10 @@ export function setCookie(name: string, value: string, attrs: CookieAttributes =
   if (!secure) {
     if (sameSite === 'None') throw new TypeError(`cookie ${name}: SameSite=None requires secure`);
     if (attrs.partitioned === true) throw new TypeError(`cookie ${name}: Partitioned requires secure`);
-    if (name.startsWith('__Secure-') || name.startsWith('__Host-')) throw new TypeError(`cookie ${name}: prefix requires secure`);
+    if (/^__(secure|host)-/i.test(name)) throw new TypeError(`cookie ${name}: prefix requires secure`);
   }
-  if (name.startsWith('__Host-') && (attrs.domain !== undefined || attrs.path !== '/')) {
+  // Browsers match the prefixes case-insensitively (`__HOST-` too).
+  if (/^__host-/i.test(name) && (attrs.domain !== undefined || attrs.path !== '/')) {
     throw new TypeError(`cookie ${name}: __Host- prefix requires path "/" and no domain`);
   }
   if (secure) out += '; Secure';

@@ -7,6 +7,7 @@ import { POST, routes } from '../../lib/router.ts';
 import { json, wrapJson } from '../../lib/middleware/json.ts';
 import { wrapMultipart, type UploadedFile } from '../../lib/middleware/multipart.ts';
 import { parseUrlEncoded } from '../../lib/middleware/urlencoded.ts';
+import { setCookie } from '../../lib/middleware/cookies.ts';
 import type { Request } from '../../lib/types.ts';
 import { B, request } from './middleware-support.ts';
 
@@ -113,4 +114,14 @@ test('parseUrlEncoded looks for = in linear work on a form of many bare keys', (
   assert.equal((map.a as string[]).length, 5000);
   assert.equal(map.z, '1');
   assert.ok(scanned <= 3 * text.length, `scanned ${scanned} chars for a ${text.length}-char form`);
+});
+
+// RFC 6265bis section 4.1.3: user agents match the cookie prefixes case-insensitively,
+// so `__SECURE-` / `__host-` names carry the same requirements.
+test('setCookie: the __Secure- and __Host- requirements hold in any letter case', () => {
+  assert.throws(() => setCookie('__SECURE-n', 'v'), /prefix requires secure/);
+  assert.throws(() => setCookie('__host-n', 'v', { secure: true, path: '/a' }), /__Host-/);
+  assert.throws(() => setCookie('__HOST-n', 'v', { secure: true, path: '/', domain: 'example.com' }), /__Host-/);
+  assert.equal(setCookie('__HoSt-n', 'v', { secure: true, path: '/' }), '__HoSt-n=v; Path=/; Secure');
+  assert.equal(setCookie('_Secure-n', 'v'), '_Secure-n=v');
 });
