@@ -32,8 +32,8 @@ export interface StaticOptions {
 const textPlain = 'text/plain; charset=utf-8';
 const BAD_PATH = 'bad-path';
 
-function plain(status: number, message: string): Response {
-  return { status, headers: { 'content-type': textPlain }, body: message + '\n' };
+function plain(status: number, message: string, headers?: Record<string, string>): Response {
+  return { status, headers: { 'content-type': textPlain, ...headers }, body: message + '\n' };
 }
 
 /**
@@ -95,7 +95,7 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
   const lookup = staticLookup(root, options);
   return async function staticHandler(req: Request): Promise<Response> {
     const m = req.requestMethod;
-    if (m !== 'get' && m !== 'head') return { status: 405, headers: { allow: 'GET, HEAD', 'content-type': textPlain }, body: 'Method Not Allowed\n' };
+    if (m !== 'get' && m !== 'head') return plain(405, 'Method Not Allowed', { allow: 'GET, HEAD' });
     return (await lookup(req)) ?? plain(404, 'Not Found');
   };
 }
@@ -149,8 +149,7 @@ function staticLookup(root: string, options: StaticOptions): (req: Request) => P
     if (st.isDirectory()) {
       if (!rest.endsWith('/')) {
         if (!redirectDirs) return null;
-        const location = uri + '/' + (req.queryString !== null ? '?' + req.queryString : '');
-        return { status: 301, headers: { location, 'content-type': textPlain }, body: 'Moved Permanently\n' };
+        return plain(301, 'Moved Permanently', { location: uri + '/' + (req.queryString !== null ? '?' + req.queryString : '') });
       }
       if (index === false) return null;
       path = join(path, index);
@@ -204,9 +203,7 @@ function respond(req: Request, path: string, contentType: string, st: Stats, use
   if (rangeHeader !== undefined && ifRangeHolds(req.headers['if-range'], etag, mtime)) {
     const ranges = parseRanges(rangeHeader, st.size);
     if (ranges === 'unsatisfiable') {
-      const r = plain(416, 'Range Not Satisfiable');
-      r.headers!['content-range'] = `bytes */${st.size}`;
-      return r;
+      return plain(416, 'Range Not Satisfiable', { 'content-range': `bytes */${st.size}` });
     }
     if (ranges !== null && ranges.length === 1) {
       const [start, end] = ranges[0]!;
