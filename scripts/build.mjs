@@ -73,7 +73,7 @@ for (const file of declarations) {
   let seenPrivate = false;
   const lines = readFileSync(file, 'utf8').split('\n').filter((line) => {
     if (/^\S.*\bclass\b.*\{$/.test(line)) seenPrivate = false;
-    if (/^ {4}protected /.test(line)) return false;
+    if (/^ {4}protected |^ {4}private (?:get|set) /.test(line)) return false;
     if (!/^ {4}private (?:readonly )?[\w$]+;$/.test(line)) return true;
     if (seenPrivate) return false;
     return (seenPrivate = true);
