@@ -242,29 +242,9 @@ test('idle timeout closes with 1001', async () => {
   assert.ok(Date.now() - t0 >= 90);
 });
 
-test('heartbeat: pings keep a live peer open, a silent peer is dropped', async () => {
-  let serverWs!: WebSocket;
-  const closed = deferred<number>();
-  const srv = await startServer({ heartbeatInterval: 60 }, (ws) => {
-    serverWs = ws;
-    ws.onClose = (code) => closed.resolve(code);
-  });
-  cleanups.push(srv.close);
-  const c = await connect(srv.url);
-  let pings = 0;
-  c.onPing = () => pings++;
-  // Several intervals pass (waiting on the count, not a fixed time: the machine may be busy).
-  for (let i = 0; i < 300 && pings < 3; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(pings >= 3, `client answered ${pings} pings`);
-  assert.equal(serverWs.readyState, 1, 'still open');
-  // Stop reading: pongs stop, the server gives up.
-  c.socket.pause();
-  assert.equal(await closed.promise, 1006);
-  c.terminate();
-});
-
-test('heartbeat: a peer that stopped reading is dropped even while this side keeps sending', async () => {
-  let serverWs!: WebSocket;
+/** A server with 60 ms heartbeats and a client connected to it; `closed` gets the server side's close code. */
+async function heartbeatPair(): Promise<{ serverWs: () => WebSocket | undefined; closed: Promise<number>; c: WebSocket }> {
+  let serverWs: WebSocket | undefined;
   const closed = deferred<number>();
   const srv = await startServer({ heartbeatInterval: 60 }, (ws) => {
     serverWs = ws;
@@ -273,12 +253,31 @@ test('heartbeat: a peer that stopped reading is dropped even while this side kee
   cleanups.push(srv.close);
   const c = await connect(srv.url);
   while (serverWs === undefined) await new Promise((r) => setTimeout(r, 5));
+  return { serverWs: () => serverWs, closed: closed.promise, c };
+}
+
+test('heartbeat: pings keep a live peer open, a silent peer is dropped', async () => {
+  const { serverWs, closed, c } = await heartbeatPair();
+  let pings = 0;
+  c.onPing = () => pings++;
+  // Several intervals pass (waiting on the count, not a fixed time: the machine may be busy).
+  for (let i = 0; i < 300 && pings < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(pings >= 3, `client answered ${pings} pings`);
+  assert.equal(serverWs()!.readyState, 1, 'still open');
+  // Stop reading: pongs stop, the server gives up.
+  c.socket.pause();
+  assert.equal(await closed, 1006);
+  c.terminate();
+});
+
+test('heartbeat: a peer that stopped reading is dropped even while this side keeps sending', async () => {
+  const { serverWs, closed, c } = await heartbeatPair();
   // The client goes silent (no pongs); the server keeps writing every 15 ms, which
   // resets the socket's own timeout each time.
   c.socket.pause();
-  const ticker = setInterval(() => serverWs.send('tick'), 15);
+  const ticker = setInterval(() => serverWs()!.send('tick'), 15);
   const t0 = Date.now();
-  const code = await Promise.race([closed.promise, new Promise<string>((r) => setTimeout(() => r('still open'), 3000))]);
+  const code = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r('still open'), 3000))]);
   clearInterval(ticker);
   assert.equal(code, 1006);
   assert.ok(Date.now() - t0 < 1000, `dropped after ${Date.now() - t0} ms (interval 60 ms)`);
