@@ -50,7 +50,7 @@ export class TimerWheel {
    */
   now: number;
   /** monotonicMs() at the last touch: the one clock read of a socket read. */
-  perfNow: number;
+  clockNow: number;
   /** Set by touch(), taken by the first request dispatched after it (see takeFresh). */
   private fresh = false;
   private readonly epoch: number;
@@ -67,9 +67,9 @@ export class TimerWheel {
    * @param granularity tick period in ms: how late a timeout may fire
    */
   constructor(idleTimeout: number, granularity: number) {
-    this.perfNow = monotonicMs();
-    this.epoch = this.perfNow;
-    this.wallOffset = Date.now() - this.perfNow;
+    this.clockNow = monotonicMs();
+    this.epoch = this.clockNow;
+    this.wallOffset = Date.now() - this.clockNow;
     this.now = 0;
     this.idleTimeout = idleTimeout;
     this.granularity = granularity;
@@ -104,7 +104,7 @@ export class TimerWheel {
    */
   touch(): number {
     const p = monotonicMs();
-    this.perfNow = p;
+    this.clockNow = p;
     this.fresh = true;
     const t = p - this.epoch;
     // Whole ms, kept a small integer (Smi) while it fits (about 12 days): deadlines
@@ -119,14 +119,14 @@ export class TimerWheel {
   takeFresh(): number {
     if (this.fresh) {
       this.fresh = false;
-      return this.perfNow;
+      return this.clockNow;
     }
     return monotonicMs();
   }
 
   /** Wall-clock ms at the last touch or tick. */
   wallClock(): number {
-    return this.wallOffset + this.perfNow;
+    return this.wallOffset + this.clockNow;
   }
 
   /** Re-measure the wall clock against the monotonic one (each tick). */

@@ -106,7 +106,7 @@ for (const file of declarations) if (!reachable.has(file)) rmSync(file);
 
 // One declaration file for the package instead of ~60: each module becomes an ambient
 // `declare module "httpkit@<version>/<path>"` block (the version keeps two installed
-// copies apart), and each entry point's index.d.ts re-exports its block. In the packed
+// copies apart), and each entry point's .d.ts re-exports its block. In the packed
 // tarball the per-file headers cost more than a tenth of the declarations.
 if (!perFile) {
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
