@@ -553,7 +553,6 @@ export class WebSocketChannel implements Channel, Abortable {
 
   /** @internal the socket closed. */
   closed(code: number, reason: string): void {
-    const ws = this.ws!;
     let status: CloseStatus;
     // A peer never sends 1006: it means no close frame arrived; report what we sent then.
     const received = code !== CloseCode.ABNORMAL;
@@ -574,7 +573,7 @@ export class WebSocketChannel implements Channel, Abortable {
         status = 'error';
         break;
       default:
-        status = !received && ws.awaitingPong ? 'timeout' : closeStatusOf(code);
+        status = closeStatusOf(code);
     }
     if (!received && this.sentCode !== 0 && this.closedBy !== BY_PEER) code = this.sentCode;
     this.finish(status, code, reason);

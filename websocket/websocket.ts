@@ -114,10 +114,10 @@ export class WebSocket implements ReceiverHandler {
   /** Close frames: CLOSE_SENT and CLOSE_RECEIVED bits. */
   private closeFrames = 0;
   private closeTimer: NodeJS.Timeout | null = null;
-  /** @internal a ping is out and nothing has arrived since. */
-  awaitingPong = false;
-  /** @internal ms without a message, counted in heartbeat intervals. */
-  quietMs = 0;
+  /** A heartbeat ping is out and nothing has arrived since. */
+  private awaitingPong = false;
+  /** Ms without a message, counted in heartbeat intervals. */
+  private quietMs = 0;
   /** Bytes came from the peer since the last heartbeat. */
   private heard = false;
   /** The pong owed for the latest ping while the peer reads nothing (sent on 'drain'). */
