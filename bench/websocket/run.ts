@@ -143,6 +143,17 @@ for (const depth of DEPTHS) for (const [size, type, name] of [[64, 'text', '64 B
       floorCpu = Math.min(floorCpu, v.cpuPerEcho);
     }
     console.log(`${''.padEnd(18)} floor (node:net read+write, no WebSocket work): ${fmt(floorRate)} echoes/s, ${floorCpu.toFixed(2)} us/echo -> best possible ws/x CPU ratio ${(cpu.ws! / floorCpu).toFixed(2)}x`);
+    if (VIA === 'server') {
+      // The same through the server's fast read path: what httpkit's WebSocket work costs on top.
+      let fr = 0;
+      let fc = Infinity;
+      for (let r = 0; r < ROUNDS; r++) {
+        const v = await echo('server-floor', size, type, depth);
+        fr = Math.max(fr, v.rate);
+        fc = Math.min(fc, v.cpuPerEcho);
+      }
+      console.log(`${''.padEnd(18)} server floor (fast read path, prebuilt replies): ${fmt(fr)} echoes/s, ${fc.toFixed(2)} us/echo -> httpkit's WebSocket work ${(cpu.httpkit! - fc).toFixed(2)} us/echo`);
+    }
   }
 }
 

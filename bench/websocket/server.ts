@@ -79,6 +79,26 @@ if (kind === 'httpkit' || kind === 'raw' || kind === 'floor') {
   };
   const server = await runServer((req) => asChannel(req, echoChannel), { ip: '127.0.0.1', port: 0 });
   ready(server.port);
+} else if (kind === 'server-floor') {
+  // Floor of the server path: the fast read path's reads and a prebuilt frame written per
+  // 70 bytes in, with no WebSocket work (what httpkit's echo costs beyond Node and the kernel).
+  const { runServer } = await import('../../lib/index.ts');
+  const { takeOverSocket } = await import('../../lib/connection.ts');
+  const floorString = floorFrame.toString('latin1');
+  const server = await runServer((req) => {
+    let pending = 0;
+    const taken = takeOverSocket(req, undefined, (buf) => {
+      pending += buf.length;
+      const n = Math.floor(pending / FLOOR_IN);
+      pending -= n * FLOOR_IN;
+      if (n === 1) taken!.socket.write(floorString, 'latin1');
+      else if (n > 1) taken!.socket.write(floorString.repeat(n), 'latin1');
+    })!;
+    taken.socket.write(acceptUpgrade({ method: req.requestMethod.toUpperCase(), headers: req.headers as Record<string, string> }).response);
+    taken.socket.resume();
+    return undefined;
+  }, { ip: '127.0.0.1', port: 0 });
+  ready(server.port);
 } else if (kind === 'ws') {
   // ws ships no types; describe the little used here.
   interface PeerSocket {
