@@ -14,7 +14,13 @@ export type ChannelData = Response | string | Buffer | Uint8Array;
 export interface ChannelOptions {
   /** Called once the handler returned the channel and it can send. May be async: a throw or a rejection closes the channel (HTTP: 500 or a broken-off stream; WebSocket: 1011) and goes to errorLogger. */
   onOpen?: (ch: Channel) => void;
-  /** Called exactly once when the channel closes, with the reason. WebSocket channels also pass the close code and reason. A throw or a rejection goes to errorLogger. */
+  /**
+   * Called exactly once when the channel closes, with the reason: 'client-close' when
+   * the client left, 'timeout' for the channel's `timeout` and when the server cut the
+   * connection off for one of its own (a stream whose client took nothing for
+   * `sendTimeout`). WebSocket channels also pass the close code and reason. A throw or a
+   * rejection goes to errorLogger.
+   */
   onClose?: (ch: Channel, status: CloseStatus, code?: number, reason?: string) => void;
   /** WebSocket channels: a message arrived (text as string, binary as Buffer). */
   onReceive?: (ch: Channel, data: string | Buffer) => void;
@@ -257,11 +263,11 @@ export class HttpChannel implements Channel, Abortable, Timed {
     return p;
   }
 
-  /** @internal the server dropped the stream unwritten: a HEAD request or a status without content (the answer is given), or the client is gone. */
+  /** @internal the server dropped the stream unwritten: a HEAD request or a status without content (the answer is given), or the connection is gone (the client left, or a timeout cut it off). */
   bodyDropped(): void {
     if (this.state === CLOSED) return;
-    const ex = this.ex!;
-    this.finish(ex.conn.closed || ex.conn.socket.destroyed ? 'client-close' : 'server-close');
+    const conn = this.ex!.conn;
+    this.finish(conn.closed || conn.socket.destroyed ? conn.closeStatus() : 'server-close');
   }
 
   /** From the connection: the client left or the server is stopping. */

@@ -10,6 +10,7 @@ import { NO_LIST, type Timed } from './timers.ts';
 import { Exchange, WAITING, READY, DONE, kRespond, errorResponse, TEXT_HEADERS, type CloseStatus } from './exchange.ts';
 import { ParserSlot } from './parser-slot.ts';
 import { writeResponse, destroyBody } from './response-sender.ts';
+import type { SendTimeoutTarget } from './response-writer.ts';
 import { RingRequest, HeaderFacts, kExchange, buildHeaders, splitTarget, hostName, isValidHost, ringMethod, type TargetParts } from './request-map.ts';
 
 // The exchange contract is used by the channel API and the WebSocket integration.
@@ -50,10 +51,12 @@ const F_FAST_READ = 512;
 const F_DETACHED = 1024;
 const F_READ_STOPPED = 2048;
 const F_EOF_PENDING = 4096;
+/** The server cut the connection off for a timeout: channels hear 'timeout', not 'client-close'. */
+const F_TIMED_OUT = 8192;
 const targetScratch: TargetParts = { uri: null, queryString: null, authority: null };
 const facts = new HeaderFacts();
 
-export class Connection implements Timed {
+export class Connection implements Timed, SendTimeoutTarget {
   readonly socket: Socket;
   readonly ctx: ServerContext;
   slot: ParserSlot | null = null;
@@ -355,6 +358,7 @@ export class Connection implements Timed {
     let keepAlive = head.keepAlive && !ctx.stopping;
     if (method === 'CONNECT') keepAlive = false;
     const ex = new Exchange(this, method === 'HEAD', http10, keepAlive, head.upgrade);
+    if (method === 'CONNECT') ex.connect = true;
     this.enqueue(ex);
     if (!keepAlive) this.closing = true;
     if (uri === null) {
@@ -680,10 +684,27 @@ export class Connection implements Timed {
         this.settle(ex, errorResponse(408));
         return;
       }
-      this.socket.destroy();
+      // No room for a 408 behind the answers owed: cut off, and their channels hear why.
+      this.cutOff();
       return;
     }
     if (this.first === null) this.shutdown(); // keep-alive timeout, or a fresh connection that sent nothing
+  }
+
+  /** A streamed body waited sendTimeout for a client that takes nothing: close, reporting 'timeout'. */
+  cutOffForSendTimeout(): void {
+    this.cutOff();
+  }
+
+  private cutOff(): void {
+    this.flags |= F_TIMED_OUT;
+    this.socket.destroy();
+  }
+
+  /** Why the connection closed, as channels are told: a server timeout, the server stopping, or the client. */
+  closeStatus(): CloseStatus {
+    if ((this.flags & F_TIMED_OUT) !== 0) return 'timeout';
+    return this.ctx.stopping ? 'server-close' : 'client-close';
   }
 
   /** Send FIN, drain the client for a while, then close (avoids an RST eating the last response). */
@@ -750,7 +771,7 @@ export class Connection implements Timed {
     this.ctx.wheel.remove(this);
     this.ctx.connections.delete(this);
     if (this.slot !== null) this.releaseParser();
-    this.notifyAbort(this.ctx.stopping ? 'server-close' : 'client-close');
+    this.notifyAbort(this.closeStatus());
     this.ctx.onConnectionClosed();
   }
 

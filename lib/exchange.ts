@@ -32,6 +32,11 @@ export class Exchange {
   /** Both sides allow another request after this one. */
   keepAlive: boolean;
   upgrade: boolean;
+  /**
+   * A CONNECT request: a 2xx answer opens a tunnel (RFC 9110 9.3.6), written without
+   * framing headers, its body as raw tunnel bytes, then the connection closes.
+   */
+  connect = false;
   /** Told once if the client leaves or the server stops before this exchange is done (channels). */
   abortee: Abortable | null = null;
   /** Answer with nothing and close the connection when its turn comes. */

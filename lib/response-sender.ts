@@ -43,8 +43,9 @@ export function writeResponse(conn: Connection, ex: Exchange): boolean {
 function writeResponseMap(conn: Connection, ex: Exchange, res: Response): boolean {
   let status = res.status === undefined ? 200 : res.status;
   // A 1xx other than 101 cannot be a final answer (RFC 9110 15.2), and 101 answers only
-  // a request that asked to switch protocols (RFC 9110 15.2.2).
-  if (!Number.isInteger(status) || status > 999 || (status < 200 && (status !== 101 || !ex.upgrade))) {
+  // a request that asked to switch protocols (RFC 9110 15.2.2); CONNECT succeeds with a
+  // 2xx, not a 101 (RFC 9110 9.3.6).
+  if (!Number.isInteger(status) || status > 999 || (status < 200 && (status !== 101 || !ex.upgrade || ex.connect))) {
     conn.ctx.errorLogger(new RangeError('invalid status ' + String(status)), ex.req);
     return writeResponseReplaced(conn, ex, errorResponse(500), res.body);
   }
@@ -77,6 +78,11 @@ function writeResponseMap(conn: Connection, ex: Exchange, res: Response): boolea
     conn.ctx.errorLogger(new TypeError('unsupported response body type'), ex.req);
     return writeResponseReplaced(conn, ex, errorResponse(500), body);
   }
+  // A 2xx to CONNECT makes the connection a tunnel (RFC 9110 9.3.6): no Content-Length or
+  // Transfer-Encoding, no Connection; a body goes out as raw tunnel bytes, then the
+  // connection closes (CONNECT is never keep-alive).
+  const tunnel = ex.connect && status >= 200 && status < 300;
+  if (tunnel) length = -1;
   const noBody = isBodyless(status);
   // 205 Reset Content: never any content (RFC 9110 15.3.6), framed as Content-Length: 0.
   if (status === 205) length = 0;
@@ -86,13 +92,13 @@ function writeResponseMap(conn: Connection, ex: Exchange, res: Response): boolea
     bodyStr = null;
     bodyBuf = null;
   }
-  const chunked = stream !== null && length < 0 && !ex.http10;
+  const chunked = stream !== null && length < 0 && !ex.http10 && !tunnel;
   if (stream !== null && length < 0 && ex.http10) ex.keepAlive = false; // close-delimited
   if (scan.close || status === 101) ex.keepAlive = false;
   // Closing after this response: asked for, or the last one owed on a closing connection.
   if ((conn.closing || conn.ctx.stopping) && ex.next === null) ex.keepAlive = false;
   const framing = noBody ? '\r\n' : length >= 0 ? lengthLines(length) : chunked ? 'Transfer-Encoding: chunked\r\n\r\n' : '\r\n';
-  const head = statusLine(status) + lines + commonLines(conn, scan.hasDate, scan.hasServer, !ex.keepAlive, ex.http10) + framing;
+  const head = statusLine(status) + lines + commonLines(conn, scan.hasDate, scan.hasServer, !ex.keepAlive && !tunnel, ex.http10 && !tunnel) + framing;
   if (stream !== null) {
     conn.out += head;
     conn.flush();
@@ -172,7 +178,7 @@ function dateServerLines(serverLine: string, now: number): string {
 }
 
 export function writeBuffer(conn: Connection, buf: Uint8Array): void {
-  if (buf.byteLength > 16384) {
+  if (buf.byteLength > 1024) {
     // Big bodies go out as they are; a small one joins the batch.
     if (!conn.corked) {
       conn.socket.cork();
@@ -223,7 +229,7 @@ export async function sendFile(conn: Connection, ex: Exchange, status: number, r
 
 export async function streamBody(conn: Connection, ex: Exchange, source: AsyncIterable<unknown>, chunked: boolean, length: number): Promise<void> {
   const ctx = conn.ctx;
-  const r = await pumpBody(conn.socket, source, chunked, length, (err) => ctx.errorLogger(err, ex.req), ctx.sendLimit);
+  const r = await pumpBody(conn.socket, source, chunked, length, (err) => ctx.errorLogger(err, ex.req), ctx.sendLimit, conn);
   if (r !== PUMP_OK) {
     if (r === PUMP_GONE) debug('client went away during a streamed body');
     destroyBody(source);

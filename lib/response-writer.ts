@@ -135,24 +135,39 @@ export interface SendLimit {
   timeout: number;
 }
 
+/**
+ * Cuts off a connection whose client took nothing for the send timeout (the server's
+ * connection: it closes the socket and tells its channels 'timeout', not 'client-close').
+ */
+export interface SendTimeoutTarget {
+  cutOffForSendTimeout(): void;
+}
+
 /** A wait for 'drain' on the timer wheel: a client that reads nothing for the timeout is cut off. */
 class DrainWait extends TimerItem {
   readonly socket: Socket;
+  readonly target: SendTimeoutTarget | null;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, target: SendTimeoutTarget | null) {
     super();
     this.socket = socket;
+    this.target = target;
   }
 
   onTimeout(): void {
-    this.socket.destroy(); // 'close' ends the wait
+    // 'close' ends the wait.
+    if (this.target !== null) this.target.cutOffForSendTimeout();
+    else this.socket.destroy();
   }
 }
 
-/** Resolves when the socket can take more, or is gone (destroyed after `limit.timeout` without a drain). */
-export function writable(socket: Socket, limit: SendLimit | null = null): Promise<void> {
+/**
+ * Resolves when the socket can take more, or is gone (destroyed after `limit.timeout`
+ * without a drain: by `target` when given).
+ */
+export function writable(socket: Socket, limit: SendLimit | null = null, target: SendTimeoutTarget | null = null): Promise<void> {
   return new Promise((resolve) => {
-    const wait = limit === null ? null : new DrainWait(socket);
+    const wait = limit === null ? null : new DrainWait(socket, target);
     const done = (): void => {
       socket.off('drain', done);
       socket.off('close', done);
@@ -185,18 +200,19 @@ export async function pumpBody(
   length: number,
   onError: (err: unknown) => void,
   limit: SendLimit | null = null,
+  target: SendTimeoutTarget | null = null,
 ): Promise<number> {
   let sent = 0;
   try {
     if (Symbol.asyncIterator in source) {
       for await (const chunk of source as AsyncIterable<unknown>) {
-        const r = await writeChunk(socket, chunk, chunked, length, sent, limit);
+        const r = await writeChunk(socket, chunk, chunked, length, sent, limit, target);
         if (r < 0) return r === -1 ? PUMP_GONE : PUMP_BROKEN;
         sent += r;
       }
     } else {
       for (const chunk of source as Iterable<unknown>) {
-        const r = await writeChunk(socket, chunk, chunked, length, sent, limit);
+        const r = await writeChunk(socket, chunk, chunked, length, sent, limit, target);
         if (r < 0) return r === -1 ? PUMP_GONE : PUMP_BROKEN;
         sent += r;
       }
@@ -216,7 +232,9 @@ export async function pumpBody(
 }
 
 /** Bytes written, -1 when the socket is gone, -2 when the body broke its length. */
-async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, length: number, sent: number, limit: SendLimit | null): Promise<number> {
+async function writeChunk(
+  socket: Socket, chunk: unknown, chunked: boolean, length: number, sent: number, limit: SendLimit | null, target: SendTimeoutTarget | null,
+): Promise<number> {
   if (socket.destroyed) return -1;
   const buf = toBuffer(chunk);
   if (buf.length === 0) return 0;
@@ -228,7 +246,7 @@ async function writeChunk(socket: Socket, chunk: unknown, chunked: boolean, leng
     socket.write('\r\n', 'latin1');
     socket.uncork();
   } else socket.write(buf);
-  if (socket.writableNeedDrain) await writable(socket, limit);
+  if (socket.writableNeedDrain) await writable(socket, limit, target);
   if (socket.destroyed) return -1;
   return buf.length;
 }

@@ -112,9 +112,11 @@ export class RequestParser extends MessageParser<RequestHead> {
     }
     const method = this.method;
     const connect = method === 'CONNECT';
-    // CONNECT: the bytes after the head belong to the tunnel (RFC 9110 9.3.6).
+    // CONNECT: the bytes after the head belong to the tunnel (RFC 9110 9.3.6), in
+    // HTTP/1.0 too (proxies have always taken it). Upgrade is an HTTP/1.1 mechanism: in
+    // an HTTP/1.0 request it is ignored (RFC 9110 7.8) and the request is an ordinary one.
     if (connect) state = S_MSG_DONE;
-    const upgrade = connect || (this.connUpgrade && this.hasUpgrade);
+    const upgrade = connect || (this.connUpgrade && this.hasUpgrade && this.versionMinor !== 0);
     const keepAlive = this.persistent();
     this.upgrade = upgrade;
     this.afterState = keepAlive ? S_START : S_CLOSED;

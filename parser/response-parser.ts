@@ -15,6 +15,12 @@ const SP = 32;
 export class ResponseParser extends MessageParser<ResponseHead> {
   /** Method of the request this response answers; set before its bytes arrive. HEAD: no body; CONNECT + 2xx: upgraded. */
   requestMethod = 'GET';
+  /**
+   * Minor version of the request this response answers (default 1); set before its
+   * bytes arrive. A 101 switches protocols only in an HTTP/1.1 exchange: an HTTP/1.0
+   * request cannot ask for an upgrade (RFC 9110 7.8) nor be sent a 1xx (15.2).
+   */
+  requestVersionMinor = 1;
   private statusCode = 0;
   private reason = '';
   private reasonStart = 0;
@@ -28,6 +34,7 @@ export class ResponseParser extends MessageParser<ResponseHead> {
   override reset(): void {
     super.reset();
     this.requestMethod = 'GET';
+    this.requestVersionMinor = 1;
   }
 
   /** status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF (RFC 9112 4). */
@@ -78,8 +85,12 @@ export class ResponseParser extends MessageParser<ResponseHead> {
   protected headDone(): number {
     const status = this.statusCode;
     const method = this.requestMethod;
-    const interim = status < 200 && status !== 101;
-    const upgrade = status === 101 || (method === 'CONNECT' && status >= 200 && status < 300);
+    // A 101 is a switch only when both sides speak HTTP/1.1 (RFC 9110 7.8, 15.2.2);
+    // otherwise it is an unexpected 1xx, which a client may ignore (RFC 9110 15.2), and
+    // the final response follows. A 2xx to CONNECT opens a tunnel in any version.
+    const switched = status === 101 && this.versionMinor !== 0 && this.requestVersionMinor !== 0;
+    const interim = status < 200 && !switched;
+    const upgrade = switched || (method === 'CONNECT' && status >= 200 && status < 300);
     let chunked = false;
     let contentLength = this.contentLength;
     let state: number;

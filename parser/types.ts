@@ -15,8 +15,9 @@ export interface MessageHead {
   /** May the connection carry another message after this one (version + Connection tokens + framing)? */
   keepAlive: boolean;
   /**
-   * Requests: `Connection: upgrade` with an `Upgrade` header, or the CONNECT method.
-   * Responses: status 101, or a 2xx answer to CONNECT.
+   * Requests: `Connection: upgrade` with an `Upgrade` header in HTTP/1.1 (HTTP/1.0
+   * ignores Upgrade, RFC 9110 7.8), or the CONNECT method (any version).
+   * Responses: status 101 in an HTTP/1.1 exchange, or a 2xx answer to CONNECT.
    * After such a message completes the parser stops (see `Parser.upgraded`).
    */
   upgrade: boolean;

@@ -211,7 +211,7 @@ test('many drained() waiters on a stalled stream share one listener and all reso
   }
 });
 
-test('a stream to a client that reads nothing is cut off after sendTimeout: onClose client-close, send false, no error', async () => {
+test('a stream to a client that reads nothing is cut off after sendTimeout: onClose timeout (as WebSocket channels), send false, no error', async () => {
   const closes: CloseStatus[] = [];
   const errors: unknown[] = [];
   let channel: Channel | null = null;
@@ -230,7 +230,7 @@ test('a stream to a client that reads nothing is cut off after sendTimeout: onCl
       c.socket.pause();
       c.write(get('/'));
       await until(() => closes.length === 1, 5000, 'the cut-off');
-      assert.deepEqual(closes, ['client-close']);
+      assert.deepEqual(closes, ['timeout']);
       assert.equal(channel!.send('x', false), false);
       assert.equal(channel!.needsDrain, false, 'nothing is held for the client any more');
       await until(() => server.connections === 0, 3000, 'the connection to close');

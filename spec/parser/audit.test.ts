@@ -3,8 +3,8 @@
 // whole, byte by byte and in thirds (feed() asserts the three agree).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { feedRequest, expectError } from './feed.ts';
-import { DEFAULT_LIMITS, RequestParser, parseRequests } from '../../parser/index.ts';
+import { feedRequest, feedResponse, expectError } from './feed.ts';
+import { DEFAULT_LIMITS, RequestParser, ResponseParser, parseRequests } from '../../parser/index.ts';
 
 test('a bad version decided past the start-line limit is 414 for every split, not 400 whole and 414 split', () => {
   // "GET /x HTTPxxxx...": whether this is a bad version or a space in the target is only
@@ -111,4 +111,45 @@ test('a method that alone passes maxStartLine is 501 (RFC 9112 3), a long target
   expectError('request', `GET /${'a'.repeat(40)} HTTP/1.1\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 414, { limits });
   // A status-line stays a bad response (400).
   expectError('response', `HTTP/1.1 200 ${'r'.repeat(40)}\r\n\r\n`, 'HPE_START_LINE_TOO_LONG', 400, { limits });
+});
+
+test('Upgrade in an HTTP/1.0 request is ignored (RFC 9110 7.8): an ordinary request, body framed as usual, parsing goes on', () => {
+  const ws = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+  const out = feedRequest(`GET /chat HTTP/1.0\r\nHost: a\r\n${ws}\r\n`);
+  assert.deepEqual([out.error, out.upgraded, out.messages.length], [null, false, 1]);
+  assert.deepEqual([out.messages[0]!.head.upgrade, out.messages[0]!.head.keepAlive], [false, false]);
+  // With keep-alive the bytes after it are the next request, not the new protocol.
+  const body = feedRequest(`POST /u HTTP/1.0\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nContent-Length: 3\r\n\r\nabcGET /next HTTP/1.1\r\nHost: a\r\n\r\n`);
+  assert.deepEqual([body.error, body.upgraded], [null, false]);
+  assert.deepEqual(body.messages.map((m) => [m.head.target, m.head.upgrade, m.body]), [['/u', false, 'abc'], ['/next', false, '']]);
+  // The same in HTTP/1.1 is an upgrade; any 1.x above 1.0 too.
+  assert.equal(feedRequest(`GET /chat HTTP/1.1\r\nHost: a\r\n${ws}\r\n`).upgraded, true);
+  assert.equal(feedRequest(`GET /chat HTTP/1.2\r\nHost: a\r\n${ws}\r\n`).upgraded, true);
+  // CONNECT is not an Upgrade: its tunnel starts right after the head in HTTP/1.0 too.
+  const connect = 'CONNECT a:443 HTTP/1.0\r\n\r\n';
+  const tunnel = feedRequest(connect + '\x16\x03\x01');
+  assert.deepEqual([tunnel.error, tunnel.upgraded, tunnel.consumed, tunnel.messages[0]!.head.upgrade], [null, true, connect.length, true]);
+});
+
+test('a 101 switches protocols only in an HTTP/1.1 exchange; in HTTP/1.0 it is an unexpected 1xx and the final response follows', () => {
+  const switching = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+  const final = 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  // Answering an HTTP/1.0 request (RFC 9110 15.2: no 1xx may be sent to it).
+  const to10 = feedResponse(switching + final, { requestVersionMinor: 0 });
+  assert.deepEqual([to10.error, to10.upgraded], [null, false]);
+  assert.deepEqual(to10.messages.map((m) => [m.head.statusCode, m.head.upgrade, m.body]), [[101, false, ''], [200, false, 'ok']]);
+  // A 101 in an HTTP/1.0 response: that server cannot have switched either.
+  const from10 = feedResponse(switching.replace('HTTP/1.1', 'HTTP/1.0') + final);
+  assert.deepEqual([from10.error, from10.upgraded, from10.messages.length], [null, false, 2]);
+  // If it did switch after all, the next bytes fail as HTTP: never read as a response body.
+  assert.equal(feedResponse(switching + '\x81\x05hello', { requestVersionMinor: 0 }).error?.status, 400);
+  // In HTTP/1.1 the switch stands; a 2xx to CONNECT is a tunnel in either version.
+  assert.equal(feedResponse(switching + '\x81\x05hello').upgraded, true);
+  const tunnel = feedResponse('HTTP/1.0 200 Connection established\r\n\r\n\x16\x03', { method: 'CONNECT', requestVersionMinor: 0 });
+  assert.deepEqual([tunnel.error, tunnel.upgraded, tunnel.messages[0]!.head.upgrade], [null, true, true]);
+  // reset() restores the default.
+  const p = new ResponseParser({ onHead() {}, onBody() {}, onComplete() {} });
+  p.requestVersionMinor = 0;
+  p.reset();
+  assert.equal(p.requestVersionMinor, 1);
 });

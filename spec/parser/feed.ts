@@ -29,6 +29,8 @@ export interface Outcome {
 export interface FeedOptions {
   /** Response parser: method of the request answered (default GET). */
   method?: string;
+  /** Response parser: minor version of the request answered (default 1). */
+  requestVersionMinor?: number;
   limits?: ParserLimits;
   /** Call finish() after the bytes (peer closed). Default false. */
   eof?: boolean;
@@ -71,6 +73,7 @@ function run(kind: Kind, buf: Buffer, splits: number[], opts: FeedOptions, share
   };
   const parser = kind === 'request' ? new RequestParser(callbacks, opts.limits) : new ResponseParser(callbacks, opts.limits);
   if (parser instanceof ResponseParser && opts.method) parser.requestMethod = opts.method;
+  if (parser instanceof ResponseParser && opts.requestVersionMinor !== undefined) parser.requestVersionMinor = opts.requestVersionMinor;
   let consumed = 0;
   let from = 0;
   let stopped = false;
