@@ -29,9 +29,22 @@ export interface WebSocketChannelSettings {
   verifyOrigin?: (origin: string | undefined, req: Request) => boolean;
   /** WebSocket: extra header lines for the 101 response, e.g. `{ 'Set-Cookie': 'a=b' }`. Default none. */
   upgradeHeaders?: Record<string, string>;
-  /** WebSocket: close with 1001 after this many ms without a message from the client; when heartbeats are off, without any traffic (bytes from the client or messages sent to it). 0 = never. Default 0. */
+  /**
+   * WebSocket: close with 1001 'idle timeout' (onClose status 'timeout') after this many
+   * ms without a message from the client; when heartbeats are off, without any traffic
+   * (bytes from the client or messages sent to it). Checked on a timer shared by every
+   * channel with the same settings: every quarter of idleTimeout, or once per
+   * `heartbeatInterval` when heartbeats are on (idleTimeout is then rounded up to whole
+   * intervals); the close comes at most one check late, never early. 0 = never. Default 0.
+   */
   idleTimeout?: number;
-  /** WebSocket: ping after this many ms in which the client sent nothing (whatever the server sent meanwhile); drop the connection (onClose status 'timeout', code 1006) when the next interval passes silent too. 0 = off. Default 0. */
+  /**
+   * WebSocket: heartbeats. Every this many ms (one timer shared by every channel with the
+   * same setting), a client that sent nothing during the whole interval just past is
+   * pinged, whatever the server sent meanwhile: the ping follows 1 to 2 intervals of
+   * silence. A client that sends nothing during the next interval either (no pong) is
+   * dropped: onClose status 'timeout', code 1006. 0 = off. Default 0.
+   */
   heartbeatInterval?: number;
   /** WebSocket: `send` returns false once `bufferedAmount` reaches this many bytes. Default 16384. */
   highWaterMark?: number;
@@ -77,9 +90,6 @@ const BY_ERROR = 4;
 const BY_FAULT = 5; // an application callback threw: closed with 1011
 const DRAIN_POLLING = 1 << 5;
 const SEND_WATCHED = 1 << 6; // a SendStall waits on the wheel for the socket to drain
-const RX_SEEN = 1 << 7; // bytes from the client since the last heartbeat tick
-const MSG_SEEN = 1 << 8; // a message from the client since the last heartbeat tick
-const TX_SEEN = 1 << 9; // a message or ping sent since the last heartbeat tick
 
 // The WebSocket stack (framer, handshake, permessage-deflate: a quarter of the server's
 // code) loads with the first upgrade, so a server that never upgrades never compiles it.
@@ -115,7 +125,7 @@ export class WebSocketChannel implements Channel, Abortable {
   /** The close reason the client sent, '' when none. */
   closeReason = '';
   private readonly options: ChannelOptions;
-  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6), traffic since the last heartbeat tick (bits 7-9): one word. */
+  /** state (bits 0-1), closedBy (bits 2-4), drainPolling (bit 5), send watched (bit 6): one word. */
   private bits = PENDING | (BY_PEER << 2);
   /** The request's exchange, until the handshake. */
   private ex: Exchange | null = null;
@@ -128,8 +138,6 @@ export class WebSocketChannel implements Channel, Abortable {
   private sentCode = 0;
   private highWaterMark = DEFAULT_HIGH_WATER_MARK;
   private drainWaiters: Array<() => void> | null = null;
-  /** Heartbeat and idle-timeout bookkeeping, when either is on. */
-  private beat: Beat | null = null;
 
   private get state(): number {
     return this.bits & 3;
@@ -217,7 +225,6 @@ export class WebSocketChannel implements Channel, Abortable {
       ok = !this.needsDrain;
     } else {
       ok = ws.send(payload);
-      this.bits |= TX_SEEN;
       // The socket's buffer is full: the client has that long to take some of it.
       if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
     }
@@ -351,10 +358,10 @@ export class WebSocketChannel implements Channel, Abortable {
       maxPayload: o.maxMessageSize,
       maxFrames: o.maxFrames,
       highWaterMark: o.highWaterMark,
-      // Heartbeats and the idle timeout run here, on the client's silence alone: a socket
-      // timeout would also be reset by what the server sends (a ticker would hide a dead peer).
-      idleTimeout: 0,
-      heartbeatInterval: 0,
+      // Heartbeats and the idle timeout run in the WebSocket, on one timer per setting;
+      // it tells this channel through ChannelSocket.timedOut().
+      idleTimeout: o.idleTimeout,
+      heartbeatInterval: o.heartbeatInterval,
       closeTimeout: o.closeTimeout,
       externalRead: true,
     }, head);
@@ -368,12 +375,6 @@ export class WebSocketChannel implements Channel, Abortable {
     compactHeaders(req.headers as Record<string, unknown>);
     // A Host without a port equals serverName: one string for both.
     if (req.headers.host === req.serverName) req.headers.host = req.serverName;
-    const heartbeat = o.heartbeatInterval ?? 0;
-    const idle = o.idleTimeout ?? 0;
-    if (heartbeat > 0 || idle > 0) {
-      this.bits |= RX_SEEN | MSG_SEEN | TX_SEEN; // the handshake counts as traffic both ways
-      this.beat = joinBeats(this, heartbeat, idle);
-    }
     const early = this.early;
     this.early = null;
     if (early !== null) for (const m of early.messages) ws.send(m);
@@ -417,7 +418,6 @@ export class WebSocketChannel implements Channel, Abortable {
 
   /** @internal a message; `lent`: data views a read buffer that is reused after this call. */
   received(data: Buffer, isBinary: boolean, lent: boolean): void {
-    this.bits |= MSG_SEEN;
     const f = this.onReceive;
     if (f === null) return;
     // The per-message path: no argument arrays, a Promise check only when one came back.
@@ -434,7 +434,6 @@ export class WebSocketChannel implements Channel, Abortable {
    * connection (no callable per connection).
    */
   read(buf: Buffer): void {
-    this.bits |= RX_SEEN;
     const ws = this.ws;
     if (ws === null) return;
     ws.feed(buf);
@@ -498,31 +497,13 @@ export class WebSocketChannel implements Channel, Abortable {
     ws.terminate();
   }
 
-  /** @internal one heartbeat tick: the traffic bits since the last one (RX_SEEN, MSG_SEEN, TX_SEEN), then forgotten. */
-  traffic(): number {
-    const bits = this.bits;
-    this.bits = bits & ~(RX_SEEN | MSG_SEEN | TX_SEEN);
-    return bits;
-  }
-
-  /** @internal the heartbeat's ping (not counted as traffic for the idle timeout). */
-  heartbeatPing(): void {
-    const ws = this.ws;
-    if (ws !== null && ws.readyState === 1) ws.ping();
-  }
-
-  /** @internal the client stayed silent through a heartbeat: drop it (1006). */
-  heartbeatLost(): void {
-    this.dropForTimeout();
-  }
-
-  /** @internal idleTimeout passed: close with 1001. */
-  idleExpired(): void {
-    const ws = this.ws;
-    if (this.state !== OPEN || ws === null || ws.readyState !== 1) return;
+  /**
+   * @internal the WebSocket is about to close for idleTimeout (`idle`: with 1001) or drop
+   * a client that missed a heartbeat (1006): onClose will say 'timeout'.
+   */
+  timedOut(idle: boolean): void {
     if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
-    this.sentCode = CloseCode.GOING_AWAY;
-    ws.close(CloseCode.GOING_AWAY, 'idle timeout');
+    if (idle) this.sentCode = CloseCode.GOING_AWAY;
   }
 
   /** @internal */
@@ -586,10 +567,6 @@ export class WebSocketChannel implements Channel, Abortable {
     this.closeReason = reason;
     this.early = null;
     if ((this.bits & SEND_WATCHED) !== 0) this.unwatchSend();
-    if (this.beat !== null) {
-      leaveBeats(this.beat);
-      this.beat = null;
-    }
     const waiters = this.drainWaiters;
     this.drainWaiters = null;
     if (waiters !== null) for (const w of waiters) w();
@@ -658,88 +635,6 @@ class SendStall extends TimerItem {
 
   onTimeout(): void {
     this.channel.sendTimedOut();
-  }
-}
-
-/**
- * Heartbeats and idle timeouts: one interval per (heartbeatInterval, idleTimeout) pair,
- * ticking over every channel that has them, instead of a timer per connection. Silence is
- * counted in ticks of what the client sent (bits set by read() and received()).
- */
-class BeatGroup {
-  readonly key: string;
-  readonly beats = new Set<Beat>();
-  readonly timer: NodeJS.Timeout;
-  /** Ticks of client silence before a ping / before the drop / before the idle close (0: off). */
-  readonly pingAt: number;
-  readonly dropAt: number;
-  readonly idleAt: number;
-  /** idleTimeout counts messages from the client (heartbeats on: pongs do not keep a connection alive), else traffic both ways. */
-  readonly idleOnMessages: boolean;
-
-  constructor(key: string, heartbeat: number, idle: number) {
-    this.key = key;
-    // After k silent ticks the client has been silent for more than k periods: a half
-    // period for heartbeats (ping after 1-1.5 intervals), a quarter for the idle timeout.
-    const period = Math.max(5, Math.floor(heartbeat > 0 ? (idle > 0 ? Math.min(heartbeat / 2, idle / 4) : heartbeat / 2) : idle / 4));
-    this.pingAt = heartbeat > 0 ? Math.ceil(heartbeat / period) : 0;
-    this.dropAt = this.pingAt * 2;
-    this.idleAt = idle > 0 ? Math.ceil(idle / period) : 0;
-    this.idleOnMessages = heartbeat > 0;
-    this.timer = setInterval(beatTick, period, this);
-    this.timer.unref();
-  }
-}
-
-/** One channel's place in its group: ticks since it last heard bytes / a message, and since any traffic. */
-class Beat {
-  readonly channel: WebSocketChannel;
-  readonly group: BeatGroup;
-  quiet = 0;
-  quietMessages = 0;
-  quietBothWays = 0;
-
-  constructor(channel: WebSocketChannel, group: BeatGroup) {
-    this.channel = channel;
-    this.group = group;
-  }
-}
-
-const beatGroups = new Map<string, BeatGroup>();
-
-function joinBeats(ch: WebSocketChannel, heartbeat: number, idle: number): Beat {
-  const key = heartbeat + ':' + idle;
-  let group = beatGroups.get(key);
-  if (group === undefined) {
-    group = new BeatGroup(key, heartbeat, idle);
-    beatGroups.set(key, group);
-  }
-  const beat = new Beat(ch, group);
-  group.beats.add(beat);
-  return beat;
-}
-
-function leaveBeats(beat: Beat): void {
-  const group = beat.group;
-  group.beats.delete(beat);
-  if (group.beats.size === 0 && beatGroups.get(group.key) === group) {
-    clearInterval(group.timer);
-    beatGroups.delete(group.key);
-  }
-}
-
-function beatTick(group: BeatGroup): void {
-  for (const beat of [...group.beats]) {
-    const ch = beat.channel;
-    const seen = ch.traffic();
-    beat.quiet = (seen & RX_SEEN) !== 0 ? 0 : beat.quiet + 1;
-    beat.quietMessages = (seen & MSG_SEEN) !== 0 ? 0 : beat.quietMessages + 1;
-    beat.quietBothWays = (seen & (RX_SEEN | TX_SEEN)) !== 0 ? 0 : beat.quietBothWays + 1;
-    if (group.idleAt > 0 && (group.idleOnMessages ? beat.quietMessages : beat.quietBothWays) >= group.idleAt) ch.idleExpired();
-    else if (group.pingAt > 0) {
-      if (beat.quiet >= group.dropAt) ch.heartbeatLost();
-      else if (beat.quiet === group.pingAt) ch.heartbeatPing();
-    }
   }
 }
 

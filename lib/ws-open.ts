@@ -16,7 +16,13 @@ export class ChannelSocket extends WebSocket {
   }
 
   /** Messages go to the channel as they are: text is decoded there, binary copied only when lent. */
-  override rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
+  protected override deliver(data: Buffer, isBinary: boolean, lent: boolean): void {
     this.channel.received(data, isBinary, lent);
+  }
+
+  /** The idle timeout or a missed heartbeat: the channel reports 'timeout'. */
+  protected override timedOut(idle: boolean): void {
+    this.channel.timedOut(idle);
+    super.timedOut(idle);
   }
 }

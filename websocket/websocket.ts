@@ -25,9 +25,22 @@ export interface WebSocketOptions {
   protocol?: string;
   /** `send()` returns false once `bufferedAmount` reaches this many bytes. Default 16384. */
   highWaterMark?: number;
-  /** Close with 1001 after this many ms without traffic (with heartbeats: without a message). 0 = never. Default 0. */
+  /**
+   * Close with 1001 'idle timeout' after this many ms without traffic (bytes received or
+   * messages sent); with heartbeats, without a message received (pongs keep a peer
+   * alive, not active). Checked on a timer shared by every connection with the same
+   * settings: every quarter of idleTimeout, or once per `heartbeatInterval` with
+   * heartbeats (idleTimeout is then rounded up to whole intervals). The close comes at
+   * most one check late, never early. 0 = never. Default 0.
+   */
   idleTimeout?: number;
-  /** Ping after this many ms of silence; drop the connection (1006) if the next interval passes silent too. 0 = off. Default 0. */
+  /**
+   * Heartbeats: every this many ms (one timer shared by every connection with the same
+   * setting), a peer that sent nothing during the whole interval just past is pinged,
+   * whatever this side sent meanwhile: the ping follows 1 to 2 intervals of silence. If
+   * nothing arrives during the interval after the ping either, the socket is destroyed
+   * (onClose gets 1006). 0 = off. Default 0.
+   */
   heartbeatInterval?: number;
   /** How long to wait for the peer's close frame or TCP close before destroying the socket, in ms. Default 10000. */
   closeTimeout?: number;
@@ -80,8 +93,14 @@ export const CLOSING = 2;
 export const CLOSED = 3;
 
 const EMPTY = Buffer.alloc(0);
+// flags: close frames, and what happened since the last heartbeat tick.
 const CLOSE_SENT = 1;
 const CLOSE_RECEIVED = 2;
+const HEARD = 4; // bytes from the peer
+const HEARD_MESSAGE = 8; // a message from the peer
+const SENT = 16; // a message sent
+const AWAITING_PONG = 32; // a heartbeat ping is out and nothing has arrived since
+const TRAFFIC = HEARD | HEARD_MESSAGE | SENT;
 const kWebSocket = Symbol('websocket');
 function noop(): void {}
 
@@ -107,19 +126,15 @@ export class WebSocket implements ReceiverHandler {
   private readonly pmd: PerMessageDeflate | null;
   private readonly highWaterMark: number;
   private readonly closeTimeout: number;
-  private readonly heartbeatInterval: number;
-  private readonly idleTimeout: number;
+  /** The shared timer this connection's heartbeats and idle timeout tick on; null when both are off. */
+  private readonly beats: BeatGroup | null;
   private closeCode: number = CloseCode.ABNORMAL;
   private closeReason = '';
-  /** Close frames: CLOSE_SENT and CLOSE_RECEIVED bits. */
-  private closeFrames = 0;
+  /** Close frames sent/received, and the traffic since the last heartbeat tick (see the flag constants). */
+  private flags = 0;
+  /** Ticks of the beat group without traffic that counts for the idle timeout. */
+  private quietTicks = 0;
   private closeTimer: NodeJS.Timeout | null = null;
-  /** A heartbeat ping is out and nothing has arrived since. */
-  private awaitingPong = false;
-  /** Ms without a message, counted in heartbeat intervals. */
-  private quietMs = 0;
-  /** Bytes came from the peer since the last heartbeat. */
-  private heard = false;
   /** The pong owed for the latest ping while the peer reads nothing (sent on 'drain'). */
   private pendingPong: Buffer | null = null;
 
@@ -140,8 +155,6 @@ export class WebSocket implements ReceiverHandler {
     this.onDrain = options.onDrain ?? noop;
     this.highWaterMark = options.highWaterMark ?? 16384;
     this.closeTimeout = options.closeTimeout ?? 10000;
-    this.heartbeatInterval = options.heartbeatInterval ?? 0;
-    this.idleTimeout = options.idleTimeout ?? 0;
     this.pmd = options.deflate ? new PerMessageDeflate(options.deflate, this.isServer, options.perMessageDeflate) : null;
     this.receiver = new Receiver(this, {
       isServer: this.isServer,
@@ -155,15 +168,16 @@ export class WebSocket implements ReceiverHandler {
     s[kWebSocket] = this;
     const net = socket as Partial<import('node:net').Socket>;
     if (typeof net.setNoDelay === 'function') net.setNoDelay(true);
-    // Heartbeats run on a timer shared by every WebSocket with the same interval: the
-    // socket's own timeout counts this side's writes as life too, so a peer that died
-    // while we kept sending would never be pinged. Without heartbeats, the idle timeout
-    // is the socket's (traffic either way, as documented).
-    if (this.heartbeatInterval > 0) joinHeartbeat(this, this.heartbeatInterval);
-    else if (this.idleTimeout > 0) {
-      if (typeof net.setTimeout === 'function') net.setTimeout(this.idleTimeout);
-      socket.on('timeout', socketOnTimeout);
-    }
+    // Heartbeats and the idle timeout tick on a timer shared by every WebSocket with the
+    // same settings, not one per connection; the socket's own timeout would also count
+    // this side's writes as life, so a peer that died while we kept sending would never
+    // be pinged. The handshake counts as traffic both ways.
+    const heartbeat = options.heartbeatInterval ?? 0;
+    const idle = options.idleTimeout ?? 0;
+    if (heartbeat > 0 || idle > 0) {
+      this.flags = TRAFFIC;
+      this.beats = joinBeats(this, heartbeat, idle);
+    } else this.beats = null;
     if (options.externalRead !== true) socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
@@ -186,11 +200,11 @@ export class WebSocket implements ReceiverHandler {
   }
 
   private get closeFrameSent(): boolean {
-    return (this.closeFrames & CLOSE_SENT) !== 0;
+    return (this.flags & CLOSE_SENT) !== 0;
   }
 
   private get closeFrameReceived(): boolean {
-    return (this.closeFrames & CLOSE_RECEIVED) !== 0;
+    return (this.flags & CLOSE_RECEIVED) !== 0;
   }
 
   /** Bytes accepted by send() and not yet handed to the operating system. */
@@ -209,6 +223,7 @@ export class WebSocket implements ReceiverHandler {
     if (typeof data === 'string' || Buffer.isBuffer(data)) buf = data;
     else buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const binary = options?.binary ?? typeof data !== 'string';
+    this.flags |= SENT;
     this.sender.sendData(buf, binary, options?.fin ?? true, options?.compress ?? true);
     return this.bufferedAmount < this.highWaterMark;
   }
@@ -254,7 +269,7 @@ export class WebSocket implements ReceiverHandler {
   }
 
   private sendClose(code: number, reason: Buffer): void {
-    this.closeFrames |= CLOSE_SENT;
+    this.flags |= CLOSE_SENT;
     let payload = EMPTY;
     if (code !== CloseCode.NO_STATUS) {
       payload = Buffer.allocUnsafe(2 + reason.length);
@@ -279,7 +294,12 @@ export class WebSocket implements ReceiverHandler {
   // ---- receiver events ----
 
   rxMessage(data: Buffer, isBinary: boolean, lent: boolean): void {
-    this.quietMs = 0;
+    this.flags |= HEARD_MESSAGE;
+    this.deliver(data, isBinary, lent);
+  }
+
+  /** A complete message for the application; `lent`: data views a chunk the caller reuses. */
+  protected deliver(data: Buffer, isBinary: boolean, lent: boolean): void {
     this.onMessage(lent ? Buffer.from(data) : data, isBinary);
   }
 
@@ -310,7 +330,7 @@ export class WebSocket implements ReceiverHandler {
   }
 
   rxClose(code: number, reason: string): void {
-    this.closeFrames |= CLOSE_RECEIVED;
+    this.flags |= CLOSE_RECEIVED;
     this.closeCode = code;
     this.closeReason = reason;
     this.readyState = CLOSING;
@@ -335,7 +355,7 @@ export class WebSocket implements ReceiverHandler {
   socketClosed(): void {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
-    if (this.heartbeatInterval > 0) leaveHeartbeat(this, this.heartbeatInterval);
+    if (this.beats !== null) leaveBeats(this, this.beats);
     if (this.closeTimer !== null) {
       clearTimeout(this.closeTimer);
       this.closeTimer = null;
@@ -345,35 +365,40 @@ export class WebSocket implements ReceiverHandler {
     this.onClose(this.closeCode, this.closeReason);
   }
 
-  /** @internal the socket saw no traffic for idleTimeout (no heartbeats). */
-  timedOut(): void {
-    if (this.readyState !== OPEN) this.socket.destroy();
-    else this.close(CloseCode.GOING_AWAY, 'idle timeout');
-  }
-
   /**
-   * @internal one heartbeat interval passed: ping a peer that sent nothing since the last
-   * one, drop it (1006) when it stays silent through the next, close with 1001 once
-   * idleTimeout passes without a message.
+   * @internal one tick of the beat group: close with 1001 once idleTimeout passed
+   * without traffic that counts; ping a peer that sent nothing since the last tick, and
+   * drop it (1006) when it sent nothing since the ping either.
    */
-  heartbeat(): void {
+  heartbeat(group: BeatGroup): void {
     if (this.readyState !== OPEN) return;
-    const heard = this.heard;
-    this.heard = false;
-    if (this.idleTimeout > 0) {
-      this.quietMs += this.heartbeatInterval;
-      if (this.quietMs >= this.idleTimeout) {
-        this.close(CloseCode.GOING_AWAY, 'idle timeout');
+    const flags = this.flags;
+    this.flags = flags & ~TRAFFIC;
+    if (group.idleTicks > 0) {
+      // A tick that saw traffic starts the count again: it may have come just before the
+      // tick, so the quiet time is at least the ticks counted since.
+      this.quietTicks = (flags & group.activity) !== 0 ? 0 : this.quietTicks + 1;
+      if (this.quietTicks >= group.idleTicks) {
+        this.timedOut(true);
         return;
       }
     }
-    if (heard) return;
-    if (this.awaitingPong) {
-      this.socket.destroy();
-      return;
+    if (!group.pings) return;
+    if ((flags & HEARD) !== 0) this.flags &= ~AWAITING_PONG;
+    else if ((flags & AWAITING_PONG) !== 0) this.timedOut(false);
+    else {
+      this.flags |= AWAITING_PONG;
+      this.sender.sendControl(Opcode.PING, EMPTY);
     }
-    this.awaitingPong = true;
-    this.sender.sendControl(Opcode.PING, EMPTY);
+  }
+
+  /**
+   * The peer went quiet: idleTimeout passed (`idle`, closed with 1001) or a heartbeat
+   * ping went unanswered (the socket is destroyed: 1006). Subclasses learn of it here.
+   */
+  protected timedOut(idle: boolean): void {
+    if (idle) this.close(CloseCode.GOING_AWAY, 'idle timeout');
+    else this.terminate();
   }
 
   /**
@@ -388,8 +413,7 @@ export class WebSocket implements ReceiverHandler {
 
   /** @internal bytes from the socket; `lent`: the caller reuses the chunk after the call. */
   receive(chunk: Buffer, lent = false): void {
-    this.awaitingPong = false;
-    this.heard = true;
+    this.flags |= HEARD;
     const sender = this.sender;
     sender.beginBatch();
     let more = true;
@@ -436,34 +460,59 @@ function socketOnDrain(this: Duplex): void {
   wsOf(this).drained();
 }
 
-function socketOnTimeout(this: Duplex): void {
-  wsOf(this).timedOut();
-}
+/**
+ * The WebSockets with the same heartbeatInterval and idleTimeout, ticked by one shared
+ * interval: no timer per connection. With heartbeats it ticks once per heartbeatInterval;
+ * with the idle timeout alone, four times per idleTimeout.
+ */
+class BeatGroup {
+  readonly heartbeatInterval: number;
+  readonly idleTimeout: number;
+  /** Ping silent peers on each tick. */
+  readonly pings: boolean;
+  /** Quiet ticks before the idle close (0: no idle timeout). */
+  readonly idleTicks: number;
+  /** The flags that count as activity for the idle timeout: a message received with heartbeats, else traffic either way. */
+  readonly activity: number;
+  readonly members = new Set<WebSocket>();
+  readonly timer: NodeJS.Timeout;
 
-/** The WebSockets with heartbeats, by interval: one timer per interval, not per connection. */
-const heartbeatGroups = new Map<number, { timer: NodeJS.Timeout; members: Set<WebSocket> }>();
-
-function joinHeartbeat(ws: WebSocket, interval: number): void {
-  let group = heartbeatGroups.get(interval);
-  if (group === undefined) {
-    const members = new Set<WebSocket>();
-    const timer = setInterval(beat, interval, members);
-    timer.unref();
-    group = { timer, members };
-    heartbeatGroups.set(interval, group);
+  constructor(heartbeat: number, idle: number) {
+    this.heartbeatInterval = heartbeat;
+    this.idleTimeout = idle;
+    this.pings = heartbeat > 0;
+    const period = heartbeat > 0 ? heartbeat : idle / 4;
+    this.idleTicks = idle > 0 ? Math.ceil(idle / period) : 0;
+    this.activity = heartbeat > 0 ? HEARD_MESSAGE : HEARD | SENT;
+    this.timer = setInterval(tickBeats, period, this);
+    this.timer.unref();
   }
+}
+
+/** The beat groups in use (one per distinct pair of settings: a handful at most). */
+const beatGroups: BeatGroup[] = [];
+
+function joinBeats(ws: WebSocket, heartbeat: number, idle: number): BeatGroup {
+  for (const group of beatGroups) {
+    if (group.heartbeatInterval === heartbeat && group.idleTimeout === idle) {
+      group.members.add(ws);
+      return group;
+    }
+  }
+  const group = new BeatGroup(heartbeat, idle);
+  beatGroups.push(group);
   group.members.add(ws);
+  return group;
 }
 
-function leaveHeartbeat(ws: WebSocket, interval: number): void {
-  const group = heartbeatGroups.get(interval);
-  if (group === undefined || !group.members.delete(ws) || group.members.size > 0) return;
+function leaveBeats(ws: WebSocket, group: BeatGroup): void {
+  if (!group.members.delete(ws) || group.members.size > 0) return;
   clearInterval(group.timer);
-  heartbeatGroups.delete(interval);
+  beatGroups.splice(beatGroups.indexOf(group), 1);
 }
 
-function beat(members: Set<WebSocket>): void {
-  for (const ws of members) ws.heartbeat();
+function tickBeats(group: BeatGroup): void {
+  for (const ws of group.members) ws.heartbeat(group);
 }
 
 function pushHead(ws: WebSocket, head: Buffer): void {
