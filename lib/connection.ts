@@ -958,13 +958,15 @@ export function exchangeOf(req: object): Exchange | null {
 }
 
 /**
- * Take the raw socket of an upgrade request (`req.isWebSocket`, or any request whose
- * head asked for an upgrade) away from the HTTP connection, before any response was
- * written for it. Returns the socket (paused, no HTTP listeners left but an 'error'
+ * Take the raw socket of an upgrade request (`req.isWebSocket`, any HTTP/1.1 request
+ * whose head asked for an upgrade, or a CONNECT) away from the HTTP connection, before
+ * any response was written for it. (A CONNECT answered with a plain 2xx response map
+ * instead gets a tunnel head without framing fields, its body as raw bytes, then the
+ * close: RFC 9110 9.3.6.) Returns the socket (paused, no HTTP listeners left but an 'error'
  * logger) and the bytes that arrived after the request head (`head`, maybe empty; the
  * caller's own copy), or null when the request is not an upgrade, is not the next to
  * answer, or the client is gone. The caller owns the socket from then on: it writes
- * the 101, adds its own 'error' listener and calls socket.resume(). `server.connections`
+ * the 101 (a CONNECT: the 2xx), adds its own 'error' listener and calls socket.resume(). `server.connections`
  * still counts it until it closes; `stop()` calls `onGoingAway` (so a WebSocket can
  * send its 1001 close) and destroys the socket when the stop timeout ends.
  *

@@ -410,3 +410,31 @@ test('an event stream to an HTTP/1.0 client is close-delimited: no Transfer-Enco
     }
   });
 });
+
+test('close reasons: a client that resets mid-stream is client-close; a long poll whose connection the server times out is timeout', async () => {
+  const closes: Array<[string, CloseStatus]> = [];
+  await withServer((req) => asChannel(req, {
+    onOpen(ch) {
+      if (req.uri === '/stream') ch.send({ status: 200 }, false);
+    },
+    onClose: (_ch, status) => closes.push([req.uri, status]),
+  }), { headersTimeout: 150, sendTimeout: 5000 }, async (server) => {
+    // A stream under way, then the client leaves: its own close, not a timeout.
+    const s = await connectRaw(server.port);
+    s.write(get('/stream'));
+    await s.waitFor((c) => c.text.includes('\r\n\r\n'));
+    s.socket.resetAndDestroy();
+    await until(() => closes.length === 1, 3000, 'the stream to close');
+    // A long poll waiting; behind it the client starts a request head and stalls. There
+    // is no room for a 408 before the poll's answer: the server cuts the connection off.
+    const p = await connectRaw(server.port);
+    try {
+      p.write(get('/poll') + 'GET /next HTTP/1.1\r\nHo');
+      await until(() => closes.length === 2, 3000, 'the poll to close');
+      await p.waitClose();
+    } finally {
+      p.close();
+    }
+    assert.deepEqual(closes, [['/stream', 'client-close'], ['/poll', 'timeout']]);
+  });
+});

@@ -1,0 +1,126 @@
+// Wire-conformance audit of the server, part two: Upgrade in HTTP/1.0, CONNECT tunnels,
+// and hostile clients. Real bytes over real sockets on 127.0.0.1, assertions on what the
+// client and the application see.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResponseParser, type ResponseHead } from '../../parser/index.ts';
+import { asChannel, type Request, type Response } from '../../lib/index.ts';
+import { takeOverSocket } from '../../lib/connection.ts';
+import { connectRaw, responsesOf, sendRaw, withServer } from './helpers/raw.ts';
+
+const WS_HEADERS = 'Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+
+/** The first response head in `buf` as an answer to `method`, and the bytes after it (a tunnel's, after an upgrade). */
+function headAndRest(buf: Buffer, method: string): { head: ResponseHead; upgraded: boolean; rest: string } {
+  let head: ResponseHead | null = null;
+  const parser = new ResponseParser({ onHead: (h) => (head = h), onBody() {}, onComplete() {} });
+  parser.requestMethod = method;
+  const n = parser.execute(buf);
+  assert.equal(parser.error, null);
+  assert.ok(head !== null, 'a response head');
+  return { head, upgraded: parser.upgraded, rest: buf.subarray(n).toString('latin1') };
+}
+
+function headerNames(head: ResponseHead): string[] {
+  return head.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+}
+
+test('Upgrade in an HTTP/1.0 request is ignored (RFC 9110 7.8): the handler runs, isWebSocket is false, the socket stays HTTP', async () => {
+  const seen: Array<[string, boolean, boolean, string | null]> = [];
+  await withServer((req: Request) => {
+    if (req.protocol === 'HTTP/1.0') {
+      const taken = takeOverSocket(req);
+      seen.push([req.uri, req.isWebSocket, taken !== null, req.body === null ? null : req.body.toString()]);
+    }
+    return asChannel(req, { onOpen: (ch) => ch.send({ body: `ws=${ch.isWebSocket} ${req.uri}` }) });
+  }, {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      // A complete WebSocket handshake but for the version, then a POST whose body is
+      // framed by its Content-Length, not taken for the new protocol's bytes.
+      c.write(`GET /chat HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\n${WS_HEADERS}\r\n` +
+        `POST /up HTTP/1.0\r\nHost: a\r\nConnection: Upgrade\r\n${WS_HEADERS}Content-Length: 5\r\n\r\nhello`);
+      await c.waitClose();
+      const rs = responsesOf(c.received);
+      assert.deepEqual(rs.map((r) => [r.status, r.body.toString(), r.headers.connection]), [
+        [200, 'ws=false /chat', 'keep-alive'],
+        [200, 'ws=false /up', 'close'],
+      ]);
+      assert.ok(!c.text.includes(' 101 '), 'no protocol switch');
+      assert.deepEqual(seen, [['/chat', false, false, null], ['/up', false, false, 'hello']]);
+    } finally {
+      c.close();
+    }
+    // The same handshake in HTTP/1.1 does switch.
+    const ws = await connectRaw(server.port);
+    try {
+      ws.write(`GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n${WS_HEADERS}\r\n`);
+      await ws.waitFor((x) => x.text.includes('\r\n\r\n'));
+      assert.match(ws.text, /^HTTP\/1\.1 101 /);
+    } finally {
+      ws.close();
+    }
+  });
+});
+
+test('a 2xx to CONNECT is a tunnel (RFC 9110 9.3.6): no Content-Length, Transfer-Encoding or Connection; the body as raw bytes, then the close', async () => {
+  const errors: unknown[] = [];
+  const seen: string[] = [];
+  await withServer((req: Request): Response => {
+    seen.push(`${req.requestMethod} ${req.uri}`);
+    if (req.requestMethod !== 'connect') return { body: 'plain' };
+    switch (req.serverName) {
+      case 'fixed': return { status: 200, headers: { 'content-length': '99', 'connection': 'close', 'x-tunnel': '1' }, body: 'tunnel bytes' };
+      case 'stream': return { status: 200, body: (function* () { yield 'a'; yield 'bc'; })() };
+      case 'empty': return { status: 200 };
+      case 'denied': return { status: 407, headers: { 'proxy-authenticate': 'Basic' }, body: 'no' };
+      default: return { status: 101 };
+    }
+  }, { errorLogger: (e) => errors.push(e) }, async (server) => {
+    const connect = (host: string, version = '1.1', after = '') => sendRaw(server.port, `CONNECT ${host}:443 HTTP/${version}\r\nHost: ${host}:443\r\n\r\n${after}`);
+    // The bytes after the head are the tunnel's: a request there is never served.
+    const fixed = headAndRest(await connect('fixed', '1.1', 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'), 'CONNECT');
+    assert.deepEqual([fixed.head.statusCode, fixed.upgraded, fixed.rest], [200, true, 'tunnel bytes']);
+    const names = headerNames(fixed.head);
+    for (const framing of ['content-length', 'transfer-encoding', 'connection']) assert.ok(!names.includes(framing), `${framing} in ${names.join(',')}`);
+    assert.ok(names.includes('x-tunnel') && names.includes('date'));
+    // A streamed body: raw, not chunked. HTTP/1.0: no keep-alive field either.
+    const stream = headAndRest(await connect('stream'), 'CONNECT');
+    assert.deepEqual([stream.head.statusCode, stream.rest, headerNames(stream.head).includes('transfer-encoding')], [200, 'abc', false]);
+    const empty = headAndRest(await connect('empty', '1.0'), 'CONNECT');
+    assert.deepEqual([empty.head.statusCode, empty.rest], [200, '']);
+    assert.deepEqual(headerNames(empty.head).filter((n) => n === 'connection' || n === 'content-length'), []);
+    // Other answers are ordinary responses that close the connection.
+    const denied = responsesOf(await connect('denied'), 'GET');
+    assert.deepEqual(denied.map((r) => [r.status, r.headers['content-length'], r.headers.connection, r.body.toString()]), [[407, '2', 'close', 'no']]);
+    // CONNECT succeeds with a 2xx; a 101 is not an answer to it.
+    assert.deepEqual(responsesOf(await connect('switch'), 'GET').map((r) => r.status), [500]);
+    assert.equal(errors.length, 1);
+    assert.deepEqual(seen, ['connect fixed:443', 'connect stream:443', 'connect empty:443', 'connect denied:443', 'connect switch:443']);
+  });
+});
+
+test('a handler that takes a CONNECT socket over writes its own 2xx and owns the tunnel', async () => {
+  await withServer((req: Request) => {
+    const taken = takeOverSocket(req);
+    if (taken === null) return { status: 500 };
+    const { socket, head } = taken;
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    socket.write(Buffer.concat([Buffer.from('echo:'), head]));
+    socket.on('data', (d: Buffer) => socket.write(d));
+    socket.on('error', () => {});
+    socket.resume();
+    return { status: 200 }; // ignored: the exchange was handed over
+  }, {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.write('CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\nfirst');
+      await c.waitFor((x) => x.text.endsWith('echo:first'));
+      c.write('|second');
+      await c.waitFor((x) => x.text.endsWith('echo:first|second'));
+      assert.equal(c.text, 'HTTP/1.1 200 Connection Established\r\n\r\necho:first|second');
+    } finally {
+      c.close();
+    }
+  });
+});
