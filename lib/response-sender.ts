@@ -178,7 +178,7 @@ function dateServerLines(serverLine: string, now: number): string {
 }
 
 export function writeBuffer(conn: Connection, buf: Uint8Array): void {
-  if (buf.byteLength > 16384) {
+  if (buf.byteLength > 2048) {
     // Big bodies go out as they are; a small one joins the batch.
     if (!conn.corked) {
       conn.socket.cork();

@@ -2,59 +2,22 @@
 // wrk on one core, each server alone on the other (taskset). Keep-alive, 50 connections,
 // then pipelined at depth 16. Prints req/s and the ratios.
 //   npm run bench -- server            (DURATION=5 seconds per run, ROUNDS=3, CONNECTIONS=50)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onPath } from '../../spec/helpers/tools.ts';
-import { createServer } from 'node:net';
-import { cpuTicks } from '../target-process.ts';
+import { freePort, LOAD_CPU, measure as measureWith, pinned as pin, requireWrk, SERVER_CPU, startNode as startScript, taskset, wrk as wrkWith, type Target } from './wrk.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.DURATION ?? 5);
 const connections = Number(process.env.CONNECTIONS ?? 50);
-const SERVER_CPU = process.env.SERVER_CPU ?? '0';
-const LOAD_CPU = process.env.LOAD_CPU ?? '1';
 
-
-if (!onPath('wrk')) {
-  console.error('bench/server needs wrk (Debian: apt-get install wrk)');
-  process.exit(1);
-}
-const pin = onPath('taskset');
-const taskset = (cpu: string, cmd: string[]): string[] => (pin ? ['taskset', '-c', cpu, ...cmd] : cmd);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-interface Target {
-  name: string;
-  proc: ChildProcess;
-  port: number;
-  cleanup?: () => void;
-}
-
-function startNode(kind: string): Promise<Target> {
-  const cmd = taskset(SERVER_CPU, [process.execPath, '--import', 'tsx', join(here, 'target.ts'), kind]);
-  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve({ name: kind, proc, port: Number(m[1]) });
-    });
-    proc.on('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
-  });
-}
+requireWrk('bench/server');
+const startNode = (kind: string): Promise<Target> => startScript(kind, join(here, 'target.ts'), [kind]);
+const measure = (t: Target, seconds: number, script?: string) => measureWith(t, seconds, connections, script);
+const wrk = (port: number, seconds: number, script?: string) => wrkWith(port, seconds, connections, script);
 
 async function startNginx(): Promise<Target | null> {
   if (!onPath('nginx')) return null;
@@ -98,39 +61,6 @@ http {
   rmSync(dir, { recursive: true, force: true });
   console.error('nginx did not start; skipping it');
   return null;
-}
-
-interface Run {
-  rps: number;
-  /** Server CPU per request in microseconds: robust to other load on a shared machine. */
-  cpuUs: number;
-}
-
-async function measure(t: Target, seconds: number, script?: string): Promise<Run> {
-  const before = cpuTicks(t.proc.pid);
-  const { rps, requests } = await wrk(t.port, seconds, script);
-  const ticks = cpuTicks(t.proc.pid) - before;
-  return { rps, cpuUs: (ticks * 10_000) / requests };
-}
-
-function wrk(port: number, seconds: number, script?: string): Promise<{ rps: number; requests: number }> {
-  const args = ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
-  if (script) args.push('-s', script);
-  args.push(`http://127.0.0.1:${port}/`);
-  const cmd = taskset(LOAD_CPU, args);
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('exit', () => {
-      const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: ([^\n]+)/.exec(out);
-      if (errors) console.error(`  wrk reported: ${errors[0]}`);
-      const n = /(\d+) requests in/.exec(out);
-      if (m && n) resolve({ rps: Number(m[1]), requests: Number(n[1]) });
-      else reject(new Error('wrk output without Requests/sec:\n' + out));
-    });
-  });
 }
 
 const pipeline = join(here, 'pipeline.lua');
