@@ -200,7 +200,33 @@ test('half-closed and vanishing clients: FIN without a close frame, or a reset m
 
 test('many WebSockets opened and dropped at once: each onClose once, no connection or heartbeat timer left', async () => {
   const closes = new Map<string, CloseStatus[]>();
-  const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  // The intervals started meanwhile (the heartbeat's is unref'd: getActiveResourcesInfo()
+  // would not show it) must all be cleared once every connection closed.
+  const setIntervalOrig = globalThis.setInterval;
+  const clearIntervalOrig = globalThis.clearInterval;
+  const running = new Set<unknown>();
+  let started = 0;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const t = setIntervalOrig(...args);
+    started++;
+    running.add(t);
+    return t;
+  }) as typeof setInterval;
+  globalThis.clearInterval = ((t: Parameters<typeof clearInterval>[0]) => {
+    running.delete(t);
+    clearIntervalOrig(t);
+  }) as typeof clearInterval;
+  try {
+    await manyOpenedAndDropped(closes);
+  } finally {
+    globalThis.setInterval = setIntervalOrig;
+    globalThis.clearInterval = clearIntervalOrig;
+  }
+  assert.ok(started >= 1, 'the heartbeat interval started');
+  assert.equal(running.size, 0, 'every interval cleared');
+});
+
+async function manyOpenedAndDropped(closes: Map<string, CloseStatus[]>): Promise<void> {
   await withServer((req) => asChannel(req, {
     heartbeatInterval: 10_000,
     onClose: (_ch, status) => {
@@ -220,10 +246,8 @@ test('many WebSockets opened and dropped at once: each onClose once, no connecti
     await until(() => server.connections === 0, 3000, 'every connection to close');
     await until(() => closes.size === 50, 3000, 'every onClose');
     for (const [uri, list] of closes) assert.deepEqual(list, ['client-close'], uri);
-    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    assert.ok(timersAfter <= timersBefore + 1, `heartbeat intervals released (${timersBefore} -> ${timersAfter})`);
   });
-});
+}
 
 test('closeTimeout: a client that never answers our close frame is dropped then; onClose gets the code sent', async () => {
   const closes: Closed[] = [];
@@ -251,48 +275,74 @@ test('closeTimeout: a client that never answers our close frame is dropped then;
   });
 });
 
-test('heartbeats count the client\'s silence (a server that keeps sending does not hide a dead client); idleTimeout alone counts traffic both ways', async () => {
-  // A ticker sends every 20 ms to every client; one raw client reads but never sends.
+test('heartbeats: a client silent for a whole interval is pinged once, and dropped when the next interval passes silent too, whatever the server sends; a client that sends or answers stays', async () => {
+  // A ticker sends every 20 ms to every client. One raw client reads but never sends,
+  // another sends a message every 30 ms and never answers pings, a third answers pings.
+  const P = 100;
   const closes: Array<[string, ...Closed]> = [];
   const tickers: NodeJS.Timeout[] = [];
-  const handler = (options: { heartbeatInterval?: number; idleTimeout?: number }) => (req: import('../../lib/index.ts').Request) => asChannel(req, {
+  const handler = (options: { heartbeatInterval?: number; idleTimeout?: number }, lastSent: number[] = []) => (req: import('../../lib/index.ts').Request) => asChannel(req, {
     ...options,
-    onOpen: (ch) => void tickers.push(setInterval(() => ch.send('tick'), 20)),
+    onOpen: (ch) => void tickers.push(setInterval(() => {
+      if (ch.send('tick')) lastSent[0] = Date.now();
+    }, 20)),
     onClose: (_ch, status, code, reason) => closes.push([req.uri, status, code!, reason!]),
   });
   try {
-    await withServer(handler({ heartbeatInterval: 100 }), {}, async (server) => {
+    await withServer(handler({ heartbeatInterval: P }), {}, async (server) => {
       const live = await connect(`ws://127.0.0.1:${server.port}/live`); // answers pings
+      let livePings = 0;
+      live.onPing = () => livePings++;
+      const chatty = await connectRaw(server.port);
       const mute = await connectRaw(server.port);
+      let chatter: NodeJS.Timeout | null = null;
       try {
-        mute.write(upgradeRequest('/mute'));
+        chatty.write(upgradeRequest('/chatty'));
+        await chatty.waitFor((c) => headEnd(c.received) > 0, 3000, '101');
+        chatter = setInterval(() => chatty.write(clientFrame(Opcode.TEXT, 'hi')), 30);
+        // Taken before the mute client's last bytes (its upgrade request): the silence starts after it.
         const t0 = Date.now();
+        mute.write(upgradeRequest('/mute'));
+        await mute.waitFor(() => framesAfter101(mute).some((f) => f.opcode === Opcode.PING), 3000, 'the heartbeat ping');
+        const pinged = Date.now() - t0;
         await mute.waitClose(3000);
-        const elapsed = Date.now() - t0;
-        assert.ok(elapsed >= 150 && elapsed < 1500, `dropped after ${elapsed} ms`);
+        const dropped = Date.now() - t0;
+        assert.ok(pinged >= P - 5, `pinged after ${pinged} ms of silence: not before a whole interval`);
+        assert.ok(dropped >= 2 * P - 5, `dropped after ${dropped} ms: not before an interval passed after the ping`);
+        assert.ok(dropped < 1500, `dropped after ${dropped} ms`);
         const opcodes = framesAfter101(mute).map((f) => f.opcode);
-        assert.ok(opcodes.includes(Opcode.PING), 'pinged between the ticks');
+        assert.equal(opcodes.filter((o) => o === Opcode.PING).length, 1, 'one ping, then the drop');
+        assert.ok(opcodes.includes(Opcode.TEXT), 'the server kept sending meanwhile');
         await until(() => closes.length === 1);
         assert.deepEqual(closes[0], ['/mute', 'timeout', 1006, '']);
+        // Heartbeats count what the client sends: the chatty one was never pinged.
+        assert.ok(!framesAfter101(chatty).some((f) => f.opcode === Opcode.PING), 'a client that sends is not pinged');
+        assert.ok(!chatty.closed, 'the client that sends stays');
+        assert.ok(livePings >= 1, 'the quiet client was pinged');
         assert.equal(live.readyState, 1, 'the client that answers pings stays');
         live.close();
       } finally {
+        if (chatter !== null) clearInterval(chatter);
+        chatty.close();
         mute.close();
       }
     });
     // idleTimeout without heartbeats counts traffic both ways: the ticker keeps a client
-    // that only listens open; once the ticker stops, the idle close follows.
+    // that only listens open; once the ticker stops, the idle close follows, never sooner
+    // than idleTimeout after the last message sent.
     closes.length = 0;
-    await withServer(handler({ idleTimeout: 150 }), {}, async (server) => {
+    const lastSent = [0];
+    await withServer(handler({ idleTimeout: 150 }, lastSent), {}, async (server) => {
       const mute = await connectRaw(server.port);
       try {
         mute.write(upgradeRequest('/idle'));
         await sleep(400);
         assert.ok(!framesAfter101(mute).some((f) => f.opcode === Opcode.CLOSE), 'open while the server sends');
         for (const t of tickers) clearInterval(t);
-        const t0 = Date.now();
         await mute.waitFor(() => framesAfter101(mute).some((f) => f.opcode === Opcode.CLOSE), 3000, 'the idle close');
-        assert.ok(Date.now() - t0 >= 100, 'not before idleTimeout');
+        const quiet = Date.now() - lastSent[0]!;
+        assert.ok(quiet >= 145, `closed ${quiet} ms after the last message: not before idleTimeout`);
+        assert.ok(quiet < 1000, `closed ${quiet} ms after the last message`);
         const close = framesAfter101(mute).find((f) => f.opcode === Opcode.CLOSE)!;
         assert.equal(close.payload.readUInt16BE(0), 1001);
         assert.equal(close.payload.subarray(2).toString(), 'idle timeout');

@@ -350,14 +350,16 @@ test('server.stop() with a client that never answers the close: the socket is dr
   }
 });
 
-test('idle timeout closes with 1001 and onClose status timeout; heartbeats drop a silent client', async () => {
+test('idle timeout closes with 1001 and onClose status timeout, not before idleTimeout; heartbeats drop a silent client', async () => {
   await echoServer({ idleTimeout: 150 }, async (server, closes) => {
-    const c = await connect(url(server));
-    const closed = closedOf(c);
+    // Taken before the handshake: the idle time counts from the connection's opening.
     const t0 = Date.now();
-    const [code] = await closed;
+    const c = await connect(url(server));
+    const [code] = await closedOf(c);
+    const dt = Date.now() - t0;
     assert.equal(code, 1001);
-    assert.ok(Date.now() - t0 >= 100, 'not before the idle timeout');
+    assert.ok(dt >= 145, `closed after ${dt} ms: not before the idle timeout`);
+    assert.ok(dt < 1500, `closed after ${dt} ms`);
     await until(() => closes.length === 1);
     assert.deepEqual(closes[0]!.slice(0, 2), ['timeout', 1001]);
   });
@@ -377,6 +379,44 @@ test('idle timeout closes with 1001 and onClose status timeout; heartbeats drop 
     } finally {
       mute.close();
     }
+  });
+});
+
+test('idle timeout with heartbeats counts messages from the client: pongs keep it alive, not active; 1001 once idleTimeout passed without one', async () => {
+  const I = 200;
+  await echoServer({ heartbeatInterval: 50, idleTimeout: I, onReceive: () => {} }, async (server, closes) => {
+    const t0 = Date.now();
+    const quiet = await connect(url(server, '/quiet')); // answers pings, sends nothing else
+    let pings = 0;
+    quiet.onPing = () => pings++;
+    const quietClosed = closedOf(quiet);
+    const talker = await connect(url(server, '/talker'));
+    const talkerClosed = closedOf(talker);
+    let lastSent = Date.now();
+    const chatter = setInterval(() => {
+      talker.send('still here');
+      lastSent = Date.now();
+    }, 40);
+    try {
+      const [code, reason] = await quietClosed;
+      const dt = Date.now() - t0;
+      assert.deepEqual([code, reason], [1001, 'idle timeout']);
+      assert.ok(pings >= 1, 'pinged (and answered) meanwhile');
+      assert.ok(dt >= I - 5, `the quiet client closed after ${dt} ms: not before idleTimeout`);
+      assert.ok(dt < 2000, `the quiet client closed after ${dt} ms`);
+      // Rounded up to whole heartbeat intervals, the idle time is 200 ms: the talker's
+      // messages every 40 ms keep it open past twice that.
+      while (Date.now() - t0 < 2 * I) await sleep(20);
+      assert.equal(talker.readyState, 1, 'a client that sends messages stays open');
+    } finally {
+      clearInterval(chatter);
+    }
+    const [code] = await talkerClosed;
+    const sinceLast = Date.now() - lastSent;
+    assert.equal(code, 1001);
+    assert.ok(sinceLast >= I - 5, `closed ${sinceLast} ms after the last message: not before idleTimeout`);
+    await until(() => closes.length === 2);
+    assert.deepEqual(closes.map((c) => c.slice(0, 2)), [['timeout', 1001], ['timeout', 1001]]);
   });
 });
 

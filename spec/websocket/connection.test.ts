@@ -232,14 +232,59 @@ test('backpressure: send() reports the high-water mark, bufferedAmount drains, o
   assert.equal(received, (sent + 1) * chunk.length, 'no data lost');
 });
 
-test('idle timeout closes with 1001', async () => {
+test('idle timeout closes with 1001, not before idleTimeout', async () => {
   const srv = await startServer({ idleTimeout: 100 }, () => {});
   cleanups.push(srv.close);
-  const c = await connect(srv.url);
+  // Taken before the handshake: the idle time counts from the connection's opening.
   const t0 = Date.now();
+  const c = await connect(srv.url);
   const [code, reason] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  const dt = Date.now() - t0;
   assert.deepEqual([code, reason], [1001, 'idle timeout']);
-  assert.ok(Date.now() - t0 >= 90);
+  assert.ok(dt >= 95 && dt < 1500, `closed after ${dt} ms`);
+});
+
+test('idle timeout without heartbeats counts traffic both ways, and arms no timer per connection', async () => {
+  const serverSide = new Map<string, WebSocket>();
+  const srv = await startServer({ idleTimeout: 120 }, (ws, target) => serverSide.set(target, ws));
+  cleanups.push(srv.close);
+  // Count the intervals started while five connections open (unref'd timers are not in
+  // getActiveResourcesInfo()).
+  const setIntervalOrig = globalThis.setInterval;
+  let intervals = 0;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    intervals++;
+    return setIntervalOrig(...args);
+  }) as typeof setInterval;
+  let clients: WebSocket[];
+  try {
+    clients = await Promise.all(Array.from({ length: 5 }, (_, i) => connect(`${srv.url}/${i}`)));
+    while (serverSide.size < 5) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    globalThis.setInterval = setIntervalOrig;
+  }
+  assert.equal(intervals, 1, 'one interval shared by the five connections');
+  for (const s of srv.sockets) assert.equal(s.timeout, undefined, 'no socket timeout');
+  for (const c of clients.slice(1)) c.terminate();
+  const c = clients[0]!;
+  const closed = new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
+  // The client only listens: what the server sends keeps the connection open.
+  const ws = serverSide.get('/0')!;
+  let lastSent = Date.now();
+  const ticker = setInterval(() => {
+    ws.send('tick');
+    lastSent = Date.now();
+  }, 20);
+  try {
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(c.readyState, 1, 'open while the server sends');
+  } finally {
+    clearInterval(ticker);
+  }
+  const [code, reason] = await closed;
+  const quiet = Date.now() - lastSent;
+  assert.deepEqual([code, reason], [1001, 'idle timeout']);
+  assert.ok(quiet >= 115 && quiet < 1500, `closed ${quiet} ms after the last message`);
 });
 
 /** A server with 60 ms heartbeats and a client connected to it; `closed` gets the server side's close code. */
@@ -325,13 +370,13 @@ test('client frames on the wire are masked, server frames are not', async () => 
 test('idle timeout with heartbeats: pongs keep the peer alive but not active; 1001 after the idle time', async () => {
   const srv = await startServer({ heartbeatInterval: 40, idleTimeout: 200 }, () => {});
   cleanups.push(srv.close);
+  const t0 = Date.now();
   const c = await connect(srv.url);
   let pings = 0;
   c.onPing = () => pings++;
-  const t0 = Date.now();
   const [code, reason] = await new Promise<[number, string]>((r) => (c.onClose = (a, b) => r([a, b])));
   const dt = Date.now() - t0;
   assert.deepEqual([code, reason], [1001, 'idle timeout']);
   assert.ok(pings >= 2, `${pings} pings answered meanwhile`);
-  assert.ok(dt >= 180 && dt < 3000, `closed after ${dt} ms`);
+  assert.ok(dt >= 195 && dt < 3000, `closed after ${dt} ms`);
 });
