@@ -88,7 +88,9 @@ const COMMON_NAMES = [
   'upgrade-insecure-requests', 'if-none-match', 'if-modified-since', 'transfer-encoding', 'expect',
   'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol',
   'pragma', 'range', 'x-forwarded-for', 'x-requested-with', 'sec-fetch-mode', 'sec-fetch-site',
-  'sec-fetch-dest', 'dnt', 'te', 'priority',
+  'sec-fetch-dest', 'sec-fetch-user', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'dnt', 'te',
+  'priority', 'if-match', 'if-range', 'if-unmodified-since', 'x-forwarded-proto', 'x-forwarded-host',
+  'x-real-ip', 'forwarded', 'keep-alive', 'content-encoding', 'accept-charset', 'via', 'traceparent',
 ];
 /** Common names by length, for a compare-only lookup. */
 const byLength: string[][] = [];
