@@ -370,8 +370,9 @@ export class WebSocket implements ReceiverHandler {
    * without traffic that counts; ping a peer that sent nothing since the last tick, and
    * drop it (1006) when it sent nothing since the ping either.
    */
-  heartbeat(group: BeatGroup): void {
-    if (this.readyState !== OPEN) return;
+  heartbeat(): void {
+    const group = this.beats;
+    if (this.readyState !== OPEN || group === null) return;
     const flags = this.flags;
     this.flags = flags & ~TRAFFIC;
     if (group.idleTicks > 0) {
@@ -512,7 +513,7 @@ function leaveBeats(ws: WebSocket, group: BeatGroup): void {
 }
 
 function tickBeats(group: BeatGroup): void {
-  for (const ws of group.members) ws.heartbeat(group);
+  for (const ws of group.members) ws.heartbeat();
 }
 
 function pushHead(ws: WebSocket, head: Buffer): void {
