@@ -135,26 +135,25 @@ for (const depth of DEPTHS) for (const [size, type, name] of [[64, 'text', '64 B
   console.log(`${''.padEnd(18)} server CPU per echo: httpkit ${cpu.httpkit!.toFixed(2)} us   ws ${cpu.ws!.toFixed(2)} us   ws/httpkit ${(cpu.ws! / cpu.httpkit!).toFixed(2)}x`);
   if (size === 64) {
     // What node:net itself costs for this load: no parsing, prebuilt replies.
-    let floorRate = 0;
-    let floorCpu = Infinity;
-    for (let r = 0; r < ROUNDS; r++) {
-      const v = await echo('floor', size, type, depth);
-      floorRate = Math.max(floorRate, v.rate);
-      floorCpu = Math.min(floorCpu, v.cpuPerEcho);
-    }
-    console.log(`${''.padEnd(18)} floor (node:net read+write, no WebSocket work): ${fmt(floorRate)} echoes/s, ${floorCpu.toFixed(2)} us/echo -> best possible ws/x CPU ratio ${(cpu.ws! / floorCpu).toFixed(2)}x`);
+    const floor = await bestEcho('floor', size, type, depth);
+    console.log(`${''.padEnd(18)} floor (node:net read+write, no WebSocket work): ${fmt(floor.rate)} echoes/s, ${floor.cpuPerEcho.toFixed(2)} us/echo -> best possible ws/x CPU ratio ${(cpu.ws! / floor.cpuPerEcho).toFixed(2)}x`);
     if (VIA === 'server') {
       // The same through the server's fast read path: what httpkit's WebSocket work costs on top.
-      let fr = 0;
-      let fc = Infinity;
-      for (let r = 0; r < ROUNDS; r++) {
-        const v = await echo('server-floor', size, type, depth);
-        fr = Math.max(fr, v.rate);
-        fc = Math.min(fc, v.cpuPerEcho);
-      }
-      console.log(`${''.padEnd(18)} server floor (fast read path, prebuilt replies): ${fmt(fr)} echoes/s, ${fc.toFixed(2)} us/echo -> httpkit's WebSocket work ${(cpu.httpkit! - fc).toFixed(2)} us/echo`);
+      const sf = await bestEcho('server-floor', size, type, depth);
+      console.log(`${''.padEnd(18)} server floor (fast read path, prebuilt replies): ${fmt(sf.rate)} echoes/s, ${sf.cpuPerEcho.toFixed(2)} us/echo -> httpkit's WebSocket work ${(cpu.httpkit! - sf.cpuPerEcho).toFixed(2)} us/echo`);
     }
   }
+}
+
+/** Best rate and lowest CPU per echo of ROUNDS runs of one server kind. */
+async function bestEcho(kind: string, size: number, type: string, depth: number): Promise<{ rate: number; cpuPerEcho: number }> {
+  const best = { rate: 0, cpuPerEcho: Infinity };
+  for (let r = 0; r < ROUNDS; r++) {
+    const v = await echo(kind, size, type, depth);
+    best.rate = Math.max(best.rate, v.rate);
+    best.cpuPerEcho = Math.min(best.cpuPerEcho, v.cpuPerEcho);
+  }
+  return best;
 }
 
 type IdleSample = { rssPerConn: number; heapPerConn: number; conns: number };
