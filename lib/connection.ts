@@ -217,7 +217,11 @@ export class Connection implements Timed, SendTimeoutTarget {
           this.inMessage = false; // a Connection: close request: ignore what follows
           return;
         }
-        if (this.queued >= MAX_QUEUED || this.out.length + this.socket.writableLength > MAX_PENDING_OUTPUT || this.heldBodies() > this.ctx.maxBody) {
+        // A batch never grows past MAX_PENDING_OUTPUT: write it now and go on while the
+        // socket takes it (pausing here instead would wait for a 'drain' that an empty
+        // socket buffer never emits). Reading pauses when the socket itself is backed up.
+        if (this.out.length > MAX_PENDING_OUTPUT) this.flush();
+        if (this.readPaused || this.queued >= MAX_QUEUED || this.socket.writableLength > MAX_PENDING_OUTPUT || this.heldBodies() > this.ctx.maxBody) {
           this.pauseReading(buf);
           this.inMessage = false;
           return;
@@ -512,7 +516,11 @@ export class Connection implements Timed, SendTimeoutTarget {
       this.shutdown();
       return;
     }
-    if (this.readPaused && this.canRead()) this.resumeReading();
+    if (this.readPaused) {
+      if (this.canRead()) this.resumeReading();
+      // Paused for the queue, and now the answers fill the socket: resume on 'drain'.
+      else if (this.socket.writableLength > MAX_PENDING_OUTPUT) this.waitForDrain();
+    }
     if (!this.inRead) {
       this.scheduleFlush();
       this.updateTimer();
@@ -600,13 +608,31 @@ export class Connection implements Timed, SendTimeoutTarget {
 
   private pauseReading(rest: Buffer | null): void {
     if (rest !== null) this.keepLeftover(rest);
-    if (this.readPaused) return;
-    this.readPaused = true;
-    if ((this.flags & F_FAST_READ) === 0 || (this.leftover !== null && this.leftover.length >= PAUSED_READ_LIMIT)) this.stopReading();
-    if (this.socket.writableLength > MAX_PENDING_OUTPUT && !this.waitingDrain) {
-      this.waitingDrain = true;
-      this.socket.once('drain', onSocketDrain);
+    if (!this.readPaused) {
+      this.readPaused = true;
+      if ((this.flags & F_FAST_READ) === 0 || (this.leftover !== null && this.leftover.length >= PAUSED_READ_LIMIT)) this.stopReading();
     }
+    if (this.socket.writableLength > MAX_PENDING_OUTPUT) this.waitForDrain();
+  }
+
+  /**
+   * Output is backed up: reading resumes on 'drain'. Meanwhile the client has
+   * sendTimeout to take some of it (as for a streamed body), else it is cut off: a
+   * client that pipelines and never reads cannot hold a connection forever.
+   */
+  private waitForDrain(): void {
+    if (this.waitingDrain) return;
+    this.waitingDrain = true;
+    this.socket.once('drain', onSocketDrain);
+    const wheel = this.ctx.wheel;
+    wheel.addActive(this, wheel.now + this.ctx.sendTimeout);
+  }
+
+  /** 'drain' after waitForDrain(). */
+  drained(): void {
+    this.waitingDrain = false;
+    if (this.readPaused) this.resumeReading();
+    else if (!this.inRead) this.updateTimer();
   }
 
   private stopReading(): void {
@@ -650,7 +676,7 @@ export class Connection implements Timed, SendTimeoutTarget {
 
   /** Put the connection on the right timer list for its state. Once per read, not per request. */
   updateTimer(): void {
-    if (this.closed || this.lingering) return;
+    if (this.closed || this.lingering || this.waitingDrain) return; // waitForDrain() set the deadline
     const ctx = this.ctx;
     const wheel = ctx.wheel;
     if (this.inMessage) {
@@ -669,6 +695,11 @@ export class Connection implements Timed, SendTimeoutTarget {
     if (this.closed) return;
     if (this.lingering) {
       this.socket.destroy();
+      return;
+    }
+    if (this.waitingDrain) {
+      debug('send timeout: the client takes none of its answers');
+      this.cutOff();
       return;
     }
     if (this.inMessage) {
@@ -936,9 +967,7 @@ function onSocketClose(this: Socket): void {
   connOf(this).onClose();
 }
 function onSocketDrain(this: Socket): void {
-  const conn = connOf(this);
-  conn.waitingDrain = false;
-  conn.resumeReading();
+  connOf(this).drained();
 }
 function endOnEnd(this: Socket): void {
   this.end();

@@ -41,7 +41,7 @@ export interface ServerOptions {
   requestTimeout?: number;
   /** Ms an idle keep-alive connection stays open between requests. Default 5000. */
   keepAliveTimeout?: number;
-  /** Ms a streamed or file response, or a WebSocket channel, may wait for a client that reads none of it (the socket buffer stays full); then the connection is closed (a channel's onClose gets 'timeout'; a WebSocket channel's with 1006). Default 60000. */
+  /** Ms a streamed or file response, answers to pipelined requests, or a WebSocket channel, may wait for a client that reads none of it (the socket buffer stays full); then the connection is closed (a channel's onClose gets 'timeout'; a WebSocket channel's with 1006). Default 60000. */
   sendTimeout?: number;
   /** Called with handler errors (then answered 500) and body stream failures. Default: console.error. */
   errorLogger?: ErrorLogger;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { ResponseParser, type ResponseHead } from '../../parser/index.ts';
 import { asChannel, type Request, type Response } from '../../lib/index.ts';
 import { takeOverSocket } from '../../lib/connection.ts';
-import { connectRaw, responsesOf, sendRaw, withServer } from './helpers/raw.ts';
+import { connectRaw, get, responsesOf, sendRaw, sleep, withServer } from './helpers/raw.ts';
+import { until } from '../helpers/wait.ts';
 
 const WS_HEADERS = 'Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
 
@@ -119,6 +120,65 @@ test('a handler that takes a CONNECT socket over writes its own 2xx and owns the
       c.write('|second');
       await c.waitFor((x) => x.text.endsWith('echo:first|second'));
       assert.equal(c.text, 'HTTP/1.1 200 Connection Established\r\n\r\necho:first|second');
+    } finally {
+      c.close();
+    }
+  });
+});
+
+test('pipelining: 5,000 small requests in one write are all answered (a full output batch is written, never left waiting for a drain)', async () => {
+  await withServer((req: Request) => ({ body: 'x'.repeat(100) + req.uri }), {}, async (server) => {
+    for (const n of [5000]) {
+      const c = await connectRaw(server.port);
+      try {
+        let all = '';
+        for (let i = 0; i < n; i++) all += get('/' + i);
+        c.write(all);
+        const rs = await c.waitResponses(n, 'GET', 10_000);
+        assert.equal(rs.length, n);
+        assert.equal(rs[n - 1]!.body.toString(), 'x'.repeat(100) + '/' + (n - 1));
+      } finally {
+        c.close();
+      }
+    }
+  });
+});
+
+test('pipelining: async answers that fill the socket after reading paused for the queue resume it on drain', async () => {
+  const big = Buffer.alloc(64 * 1024, 'y');
+  await withServer(async () => {
+    await sleep(20);
+    return { body: big };
+  }, {}, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.socket.pause();
+      c.write(get('/').repeat(100)); // more than the 32 answers a connection may owe
+      await sleep(300);
+      c.socket.resume();
+      const rs = await c.waitResponses(100, 'GET', 10_000);
+      assert.equal(rs.length, 100);
+      assert.ok(rs.every((r) => r.body.length === big.length));
+    } finally {
+      c.close();
+    }
+  });
+});
+
+test('a client that pipelines thousands of requests and reads nothing: the server stops reading, then sendTimeout cuts it off', async () => {
+  let served = 0;
+  const body = Buffer.alloc(16 * 1024, 'z');
+  await withServer(() => (served++, { body }), { sendTimeout: 300 }, async (server) => {
+    const c = await connectRaw(server.port);
+    try {
+      c.socket.pause(); // never reads
+      c.write(get('/').repeat(5000));
+      const t0 = Date.now();
+      await until(() => server.connections === 0, 6000, 'the stalled connection to be cut off');
+      const ms = Date.now() - t0;
+      // Kernel buffers hold a few MiB of answers; the server stopped well before 5,000.
+      assert.ok(served < 2000, `served ${served} answers to a client that reads nothing`);
+      assert.ok(ms < 4000, `cut off after ${ms} ms`);
     } finally {
       c.close();
     }
