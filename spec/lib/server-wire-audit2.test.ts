@@ -184,3 +184,67 @@ test('a client that pipelines thousands of requests and reads nothing: the serve
     }
   });
 });
+
+test('hostile heads at the server: each gets its status and a close, nothing reaches the handler, the server serves on', async () => {
+  const seen: string[] = [];
+  await withServer((req: Request) => (seen.push(req.uri), { body: 'ok' }), {}, async (server) => {
+    const H = 'Host: a\r\n';
+    const HC = 'Host: a\r\nConnection: close\r\n';
+    // The whole header section (field lines with their CRLFs) may be maxHeaderSize (16384).
+    const atLimit = (extra: number) => `GET /limit HTTP/1.1\r\n${HC}X: ${'v'.repeat(16384 - HC.length - 5 + extra)}\r\n\r\n`;
+    const fields = (n: number) => `GET /count HTTP/1.1\r\n${HC}` + Array.from({ length: n - 2 }, (_, i) => `X-${i}: v\r\n`).join('') + '\r\n';
+    const cases: Array<[string, string, number]> = [
+      ['section at the limit', atLimit(0), 200],
+      ['section one byte over', atLimit(1), 431],
+      ['100 fields', fields(100), 200],
+      ['101 fields', fields(101), 431],
+      ['200 fields', fields(200), 431],
+      ['Content-Length 2^53-1 (over maxBody, never read)', `POST /big HTTP/1.1\r\n${H}Content-Length: 9007199254740991\r\n\r\nabc`, 413],
+      ['Content-Length 2^53 (not exactly representable past it)', `POST /big HTTP/1.1\r\n${H}Content-Length: 9007199254740992\r\n\r\n`, 400],
+      ['Content-Length 2^64', `POST /big HTTP/1.1\r\n${H}Content-Length: 18446744073709551616\r\n\r\n`, 400],
+      ['chunk size 2^53', `POST /big HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n20000000000000\r\nab`, 400],
+      ['bare CR in a value', `GET /cr HTTP/1.1\r\n${H}X-A: a\rb\r\n\r\n`, 400],
+      ['bare CR ending a value', `GET /cr HTTP/1.1\r\n${H}X-A: ab\r\r\n\r\n`, 400],
+      ['NUL in the target', `GET /a\x00b HTTP/1.1\r\n${H}\r\n`, 400],
+      ['NUL in a value', `GET /nul HTTP/1.1\r\n${H}X-A: a\x00b\r\n\r\n`, 400],
+      ['userinfo in absolute-form', `GET http://user:pw@a/x HTTP/1.1\r\n${H}\r\n`, 400],
+      ['userinfo in Host', 'GET /u HTTP/1.1\r\nHost: u@a\r\n\r\n', 400],
+      ['Host twice, same value', `GET /h HTTP/1.1\r\n${H}${H}\r\n`, 400],
+      ['Host as a list', 'GET /h HTTP/1.1\r\nHost: a, b\r\n\r\n', 400],
+      ['300 trailer fields', `POST /t HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n` + 'T: v\r\n'.repeat(300) + '\r\n', 431],
+      ['a trailer section past maxHeaderSize', `POST /t HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nT: ${'v'.repeat(17000)}\r\n\r\n`, 431],
+    ];
+    for (const [name, req, status] of cases) {
+      const rs = responsesOf(await sendRaw(server.port, req));
+      assert.deepEqual(rs.map((r) => r.status), [status], name);
+      assert.equal(rs[0]!.headers.connection, 'close', name);
+    }
+    assert.deepEqual(seen, ['/limit', '/count'], 'only the heads within the limits reached the handler');
+    assert.equal(responsesOf(await sendRaw(server.port, get('/after', 'Connection: close\r\n')))[0]!.body.toString(), 'ok');
+  });
+});
+
+test('heads that never end: CRLFs before a request, or trailer fields, trickled past headersTimeout / requestTimeout get 408', async () => {
+  await withServer(() => 'ok', { headersTimeout: 200, requestTimeout: 400 }, async (server) => {
+    const trickle = async (start: string, piece: string, what: string, within: number) => {
+      const c = await connectRaw(server.port);
+      try {
+        const t0 = Date.now();
+        c.write(start);
+        while (!c.ended && Date.now() - t0 < 3000) {
+          c.write(piece);
+          await sleep(40);
+        }
+        await c.waitEnd(1000);
+        const ms = Date.now() - t0;
+        assert.deepEqual(responsesOf(c.received).map((r) => [r.status, r.headers.connection]), [[408, 'close']], what);
+        assert.ok(ms < within, `${what}: cut off after ${ms} ms`);
+      } finally {
+        c.close();
+      }
+    };
+    // Empty lines before a request-line are skipped (RFC 9112 2.2), but they start the head's clock.
+    await trickle('', '\r\n', 'CRLFs', 1500);
+    await trickle(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n`, 'T: v\r\n', 'trailers', 2000);
+  });
+});
