@@ -53,6 +53,8 @@ const F_READ_STOPPED = 2048;
 const F_EOF_PENDING = 4096;
 /** The server cut the connection off for a timeout: channels hear 'timeout', not 'client-close'. */
 const F_TIMED_OUT = 8192;
+/** The last message this connection answers has been read: later bytes are dropped unparsed. */
+const F_INPUT_DONE = 16384;
 const targetScratch: TargetParts = { uri: null, queryString: null, authority: null };
 const facts = new HeaderFacts();
 
@@ -170,7 +172,9 @@ export class Connection implements Timed, SendTimeoutTarget {
     if (this.closed) return;
     const wheel = this.ctx.wheel;
     const now = wheel.touch();
-    if (this.lingering || (this.closing && this.first === null)) return; // draining after a final response
+    // Draining after a final response, or after the last message it will answer: a
+    // client that goes on sending meanwhile costs nothing (no parse, no queued answer).
+    if (this.lingering || (this.flags & F_INPUT_DONE) !== 0 || (this.closing && this.first === null)) return;
     if (this.readPaused) {
       // Read while paused: keep (a copy) for later.
       this.keepLeftover(len === buf.length ? buf : buf.subarray(0, len));
@@ -340,6 +344,7 @@ export class Connection implements Timed, SendTimeoutTarget {
     const ex = new Exchange(this, isHead, false, false, false);
     this.enqueue(ex);
     this.closing = true;
+    this.flags |= F_INPUT_DONE;
     this.settle(ex, errorResponse(status));
   }
 
@@ -364,9 +369,14 @@ export class Connection implements Timed, SendTimeoutTarget {
     const ex = new Exchange(this, method === 'HEAD', http10, keepAlive, head.upgrade);
     if (method === 'CONNECT') ex.connect = true;
     this.enqueue(ex);
-    if (!keepAlive) this.closing = true;
+    if (!keepAlive) {
+      this.closing = true;
+      // Nothing after it will be answered; an upgrade's bytes are kept for its new owner.
+      if (!head.upgrade) this.flags |= F_INPUT_DONE;
+    }
     if (uri === null) {
       this.closing = true;
+      this.flags |= F_INPUT_DONE;
       this.settle(ex, errorResponse(400));
       return;
     }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseParser, type ResponseHead } from '../../parser/index.ts';
 import { asChannel, type Request, type Response } from '../../lib/index.ts';
-import { takeOverSocket } from '../../lib/connection.ts';
+import { exchangeOf, takeOverSocket } from '../../lib/connection.ts';
 import { connectRaw, get, responsesOf, sendRaw, sleep, withServer } from './helpers/raw.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -246,5 +246,43 @@ test('heads that never end: CRLFs before a request, or trailer fields, trickled 
     // Empty lines before a request-line are skipped (RFC 9112 2.2), but they start the head's clock.
     await trickle('', '\r\n', 'CRLFs', 1500);
     await trickle(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n`, 'T: v\r\n', 'trailers', 2000);
+  });
+});
+
+test('after the last message a connection will answer, later bytes are dropped unparsed: garbage sent while a slow handler runs queues nothing', async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const reqs: Request[] = [];
+  await withServer(async (req: Request) => {
+    reqs.push(req);
+    await gate;
+    return { body: 'slow' };
+  }, {}, async (server) => {
+    const rejected = await connectRaw(server.port);
+    const closing = await connectRaw(server.port);
+    try {
+      // A parse error behind a request still running; a request that asked to close.
+      rejected.write(get('/slow') + 'BAD\x01\r\n\r\n');
+      closing.write(get('/closing', 'Connection: close\r\n'));
+      await until(() => reqs.length === 2, 3000, 'both handlers to run');
+      for (let i = 0; i < 200; i++) {
+        rejected.write('more garbage \x01\r\n');
+        closing.write(get('/after-close'));
+        if (i % 20 === 0) await sleep(5); // separate reads
+      }
+      await sleep(100);
+      const owed = reqs.map((r) => exchangeOf(r)!.conn.queued);
+      assert.deepEqual(owed, [2, 1], 'answers owed: the handler\'s (and one 400); nothing per later read');
+      release();
+      await rejected.waitClose();
+      await closing.waitClose();
+      assert.deepEqual(responsesOf(rejected.received).map((r) => r.status), [200, 400]);
+      assert.deepEqual(responsesOf(closing.received).map((r) => [r.status, r.headers.connection]), [[200, 'close']]);
+      assert.deepEqual(reqs.map((r) => r.uri), ['/slow', '/closing']);
+    } finally {
+      release();
+      rejected.close();
+      closing.close();
+    }
   });
 });
