@@ -27,6 +27,7 @@ export interface Request {
   characterEncoding: string | null;
   /** When the request head was parsed: monotonic ms since the process started, on `process.uptime()`'s clock (`process.uptime() * 1000 - req.startTime` is the time since). */
   startTime: number;
+  /** The head asks for `Upgrade: websocket` with `Connection: upgrade`, in HTTP/1.1 (an HTTP/1.0 request's Upgrade is ignored, RFC 9110 7.8). */
   isWebSocket: boolean;
   /** Added by the router (path params) and by the params middleware (merged query/form params). */
   params?: Record<string, string | string[]>;
