@@ -33,8 +33,9 @@ test('Upgrade in an HTTP/1.0 request is ignored (RFC 9110 7.8): the handler runs
       const taken = takeOverSocket(req);
       seen.push([req.uri, req.isWebSocket, taken !== null, req.body === null ? null : req.body.toString()]);
     }
+    if (req.uri === '/switch') return { status: 101, headers: { upgrade: 'websocket', connection: 'upgrade' } };
     return asChannel(req, { onOpen: (ch) => ch.send({ body: `ws=${ch.isWebSocket} ${req.uri}` }) });
-  }, {}, async (server) => {
+  }, { errorLogger: () => {} }, async (server) => {
     const c = await connectRaw(server.port);
     try {
       // A complete WebSocket handshake but for the version, then a POST whose body is
@@ -52,6 +53,9 @@ test('Upgrade in an HTTP/1.0 request is ignored (RFC 9110 7.8): the handler runs
     } finally {
       c.close();
     }
+    // A handler cannot switch either: a 101 to it is not an answer (RFC 9110 15.2), but a 500.
+    const switched = responsesOf(await sendRaw(server.port, `GET /switch HTTP/1.0\r\nConnection: Upgrade\r\n${WS_HEADERS}\r\n`));
+    assert.deepEqual(switched.map((r) => r.status), [500]);
     // The same handshake in HTTP/1.1 does switch.
     const ws = await connectRaw(server.port);
     try {
