@@ -9,6 +9,7 @@ export * from './types.ts';
 export { runServer, Server } from './server.ts';
 export type { ServerOptions, ServerStatus, StopOptions } from './server.ts';
 export { file } from './file.ts';
+export { takeOverSocket } from './takeover.ts';
 export { asChannel, setWebSocketChannelFactory, HttpChannel } from './channel.ts';
 export type { Channel, ChannelOptions, ChannelData, CloseStatus, WebSocketChannelFactory } from './channel.ts';
 export { asyncResponse } from './async.ts';

@@ -83,7 +83,7 @@ if (kind === 'httpkit' || kind === 'raw' || kind === 'floor') {
   // Floor of the server path: the fast read path's reads and a prebuilt frame written per
   // 70 bytes in, with no WebSocket work (what httpkit's echo costs beyond Node and the kernel).
   const { runServer } = await import('../../lib/index.ts');
-  const { takeOverSocket } = await import('../../lib/connection.ts');
+  const { takeOverSocket } = await import('../../lib/takeover.ts');
   const floorString = floorFrame.toString('latin1');
   const server = await runServer((req) => {
     let pending = 0;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connectRaw, get, responsesOf, withServer, type RawClient } from './helpers/raw.ts';
 import { sleep, until } from '../helpers/wait.ts';
-import { takeOverSocket } from '../../lib/connection.ts';
+import { takeOverSocket } from '../../lib/takeover.ts';
 import { asChannel, type Request, type Response } from '../../lib/index.ts';
 
 const PATHS = [true, false] as const;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { connectRaw, get, responsesOf, withServer } from './helpers/raw.ts';
-import { takeOverSocket } from '../../lib/connection.ts';
+import { takeOverSocket } from '../../lib/takeover.ts';
 import type { Request } from '../../lib/index.ts';
 import { onPath, skipWithout } from '../helpers/tools.ts';
 import { haveOpenssl, makeCert } from '../helpers/tls-cert.ts';

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseParser, type ResponseHead } from '../../parser/index.ts';
 import { asChannel, type Request, type Response } from '../../lib/index.ts';
-import { exchangeOf, takeOverSocket } from '../../lib/connection.ts';
+import { exchangeOf } from '../../lib/connection.ts';
+import { takeOverSocket } from '../../lib/takeover.ts';
 import { connectRaw, get, responsesOf, sendRaw, sleep, withServer } from './helpers/raw.ts';
 import { until } from '../helpers/wait.ts';
 
