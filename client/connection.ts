@@ -420,8 +420,9 @@ export class Connection {
     const ex = this.ex;
     if (ex === null) return;
     const status = head.statusCode;
-    if (status < 200 && status !== 101) {
+    if (status < 200 && !head.upgrade) {
       // 1xx informational: skipped, the final response follows. A 100 releases a held body.
+      // (A 101 that is no switch, in an HTTP/1.0 response, is one of them: RFC 9110 15.2.)
       this.informational = true;
       if (status === 100 && this.continueTimer !== null) this.sendBody(ex);
       return;

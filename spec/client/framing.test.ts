@@ -186,6 +186,12 @@ test('a 101 to a plain request is an error', T, async () => {
   assert.equal((await fetchText(s.url)).error?.code, 'ERR_UNEXPECTED_UPGRADE');
 });
 
+test('a 101 in an HTTP/1.0 response is no switch (RFC 9110 7.8, 15.2): skipped as a 1xx, the final response follows', T, async () => {
+  const s = await serve(() => 'HTTP/1.0 101 Switching Protocols\r\nUpgrade: foo\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  const r = await fetchText(s.url);
+  assert.deepEqual([r.error, r.status, r.body], [undefined, 200, 'ok']);
+});
+
 test('bytes after a complete response close the connection instead of reusing it', T, async () => {
   const s = await serve(() => 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naEXTRA');
   assert.equal((await fetchText(s.url)).body, 'a');
