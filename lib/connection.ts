@@ -70,6 +70,8 @@ export class Connection implements Timed, SendTimeoutTarget {
 
   /** Wheel time when the current message began (its details live in the parser slot). */
   msgStart = 0;
+  /** Bytes not yet taken by the client when the send timeout was last armed (see waitForDrain). */
+  unsentMark = 0;
   /** Output batch: one write per socket read. */
   out = '';
   /** Bytes read while reading was paused, parsed on resume (always a copy: never a view of a read buffer). */
@@ -634,6 +636,7 @@ export class Connection implements Timed, SendTimeoutTarget {
     if (this.waitingDrain) return;
     this.waitingDrain = true;
     this.socket.once('drain', onSocketDrain);
+    this.unsentMark = unsentBytes(this.socket);
     const wheel = this.ctx.wheel;
     wheel.addActive(this, wheel.now + this.ctx.sendTimeout);
   }
@@ -708,6 +711,14 @@ export class Connection implements Timed, SendTimeoutTarget {
       return;
     }
     if (this.waitingDrain) {
+      // A slow reader of a large answer drains only at its end: one that took some of
+      // it during the timeout gets another one.
+      const unsent = unsentBytes(this.socket);
+      if (unsent < this.unsentMark) {
+        this.unsentMark = unsent;
+        this.ctx.wheel.addActive(this, this.ctx.wheel.now + this.ctx.sendTimeout);
+        return;
+      }
       debug('send timeout: the client takes none of its answers');
       this.cutOff();
       return;
@@ -891,6 +902,17 @@ export interface SocketOwner {
 const peerScratch: { address?: string } = {};
 /** Last client address seen: connections from one address (a proxy, a load balancer) share the string. */
 let lastRemote = '';
+
+/**
+ * Shrinks as the client takes output: the stream's buffer plus what the handle still
+ * holds of the write in flight (the kernel takes a large write piece by piece, while
+ * writableLength only moves when a whole write completes).
+ */
+function unsentBytes(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  const inFlight = handle != null && typeof handle.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+  return socket.writableLength + inFlight;
+}
 
 /**
  * The client's address, read from the handle into scratch: `socket.remoteAddress` would
