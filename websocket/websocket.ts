@@ -485,7 +485,7 @@ class BeatGroup {
     const period = heartbeat > 0 ? heartbeat : idle / 4;
     this.idleTicks = idle > 0 ? Math.ceil(idle / period) : 0;
     this.activity = heartbeat > 0 ? HEARD_MESSAGE : HEARD | SENT;
-    this.timer = setInterval(tickBeats, period, this);
+    this.timer = setInterval(beatAfterReads, period, this);
     this.timer.unref();
   }
 }
@@ -510,6 +510,15 @@ function leaveBeats(ws: WebSocket, group: BeatGroup): void {
   if (!group.members.delete(ws) || group.members.size > 0) return;
   clearInterval(group.timer);
   beatGroups.splice(beatGroups.indexOf(group), 1);
+}
+
+/**
+ * The interval fires in the timers phase, before the poll phase reads what came in
+ * meanwhile: after a stall of the event loop, a pong already waiting in the socket would
+ * be missed and its peer dropped. Tick in the check phase, after those reads.
+ */
+function beatAfterReads(group: BeatGroup): void {
+  setImmediate(tickBeats, group);
 }
 
 function tickBeats(group: BeatGroup): void {

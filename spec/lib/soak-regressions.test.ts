@@ -32,3 +32,42 @@ test('sendTimeout: a client that keeps reading a large answer slowly is not cut 
     }
   });
 });
+
+test('heartbeats: a pong that arrived while the event loop was blocked past the next tick is heard (the client is not dropped)', async () => {
+  const { asChannel } = await import('../../lib/index.ts');
+  const { upgradeRequest, clientFrame, framesAfter101 } = await import('./ws-support.ts');
+  let closedWith: string | null = null;
+  await withServer((req) => {
+    if (req.uri === '/block') {
+      const end = Date.now() + 500; // a stall of the whole event loop (a slow handler, a long GC)
+      while (Date.now() < end);
+      return { body: 'unblocked' };
+    }
+    return asChannel(req, { heartbeatInterval: 200, onClose: (_ch, status) => { closedWith = status; } });
+  }, {}, async (server) => {
+    const ws = await connectRaw(server.port);
+    const other = await connectRaw(server.port);
+    try {
+      ws.write(upgradeRequest('/ws'));
+      // The first heartbeat ping: stall the server (another connection's handler), and
+      // answer while it is stalled, well inside the interval.
+      await ws.waitFor(() => framesAfter101(ws).some((f) => f.opcode === 0x9), 3000, 'a heartbeat ping');
+      other.write(get('/block'));
+      await sleep(30);
+      ws.write(clientFrame(0xa, Buffer.alloc(0)));
+      await other.waitResponses(1);
+      // Answer later pings at once; the server must not drop the client.
+      const t0 = Date.now();
+      let answered = 1;
+      while (Date.now() - t0 < 800 && !ws.ended) {
+        const pings = framesAfter101(ws).filter((f) => f.opcode === 0x9).length;
+        for (; answered < pings; answered++) ws.write(clientFrame(0xa, Buffer.alloc(0)));
+        await sleep(20);
+      }
+      assert.equal(ws.ended, false, `dropped (${closedWith}) though its pong came within the interval`);
+    } finally {
+      ws.close();
+      other.close();
+    }
+  });
+});
