@@ -100,6 +100,7 @@ const HEARD = 4; // bytes from the peer
 const HEARD_MESSAGE = 8; // a message from the peer
 const SENT = 16; // a message sent
 const AWAITING_PONG = 32; // a heartbeat ping is out and nothing has arrived since
+const INPUT_PAUSED = 64; // reading stopped while a message inflates: the peer cannot be heard
 const TRAFFIC = HEARD | HEARD_MESSAGE | SENT;
 const kWebSocket = Symbol('websocket');
 function noop(): void {}
@@ -348,6 +349,7 @@ export class WebSocket implements ReceiverHandler {
   }
 
   rxResume(): void {
+    this.flags &= ~INPUT_PAUSED;
     this.socket.resume();
   }
 
@@ -385,7 +387,8 @@ export class WebSocket implements ReceiverHandler {
       }
     }
     if (!group.pings) return;
-    if ((flags & HEARD) !== 0) this.flags &= ~AWAITING_PONG;
+    // While reading waits for an inflate (the threads may be busy), a pong would not be seen.
+    if ((flags & (HEARD | INPUT_PAUSED)) !== 0) this.flags &= ~AWAITING_PONG;
     else if ((flags & AWAITING_PONG) !== 0) this.timedOut(false);
     else {
       this.flags |= AWAITING_PONG;
@@ -424,7 +427,10 @@ export class WebSocket implements ReceiverHandler {
       // Replies to this chunk leave together, even if a handler threw.
       sender.endBatch();
     }
-    if (!more) this.socket.pause();
+    if (!more) {
+      this.flags |= INPUT_PAUSED;
+      this.socket.pause();
+    }
   }
 }
 

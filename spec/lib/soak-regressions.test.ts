@@ -71,3 +71,48 @@ test('heartbeats: a pong that arrived while the event loop was blocked past the 
     }
   });
 });
+
+test('heartbeats: a client whose compressed message waits for a busy thread pool (reading paused meanwhile) is not dropped', async () => {
+  const { asChannel } = await import('../../lib/index.ts');
+  const { upgradeRequest, clientFrame, framesAfter101 } = await import('./ws-support.ts');
+  const { pbkdf2 } = await import('node:crypto');
+  const { deflateRawSync, constants } = await import('node:zlib');
+  let closedWith: string | null = null;
+  let received = 0;
+  await withServer((req) => asChannel(req, {
+    heartbeatInterval: 150,
+    perMessageDeflate: true,
+    onReceive: () => { received++; },
+    onClose: (_ch, status) => { closedWith = status; },
+  }), {}, async (server) => {
+    const ws = await connectRaw(server.port);
+    try {
+      ws.write(upgradeRequest('/ws', 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
+      let answered = 0;
+      const answerPings = () => {
+        const pings = framesAfter101(ws).filter((f) => f.opcode === 0x9).length;
+        for (; answered < pings; answered++) ws.write(clientFrame(0xa, Buffer.alloc(0)));
+      };
+      await ws.waitFor(() => framesAfter101(ws).some((f) => f.opcode === 0x9), 3000, 'a heartbeat ping');
+      answerPings();
+      // Every thread of the pool busy for several heartbeat intervals (as under a load of
+      // compressions): the server's inflate of the next message waits, and reading with it.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      let busy = threads;
+      for (let i = 0; i < threads; i++) pbkdf2('x', 'y', 4_000_000, 32, 'sha256', () => { busy--; });
+      const z = deflateRawSync(Buffer.alloc(1000, 'm'), { finishFlush: constants.Z_SYNC_FLUSH });
+      ws.write(clientFrame(0x2, z.subarray(0, z.length - 4), { rsv: 0x40 }));
+      const t0 = Date.now();
+      while ((busy > 0 || Date.now() - t0 < 400) && Date.now() - t0 < 8000 && !ws.ended) {
+        answerPings();
+        await sleep(20);
+      }
+      const stalled = Date.now() - t0;
+      assert.equal(ws.ended, false, `dropped (${closedWith}) while the server was not reading (stall ${stalled} ms)`);
+      assert.ok(stalled > 600, `the pool was busy for several intervals (${stalled} ms)`);
+      assert.equal(received, 1, 'the message arrived once the pool was free');
+    } finally {
+      ws.close();
+    }
+  });
+});
