@@ -389,7 +389,10 @@ export class WebSocket implements ReceiverHandler {
     if (!group.pings) return;
     // While reading waits for an inflate (the threads may be busy), a pong would not be seen.
     if ((flags & (HEARD | INPUT_PAUSED)) !== 0) this.flags &= ~AWAITING_PONG;
-    else if ((flags & AWAITING_PONG) !== 0) this.timedOut(false);
+    // A ping still queued behind a compression has not reached the peer: no answer is due yet.
+    else if ((flags & AWAITING_PONG) !== 0) {
+      if (this.sender.queuedBytes === 0) this.timedOut(false);
+    }
     else {
       this.flags |= AWAITING_PONG;
       this.sender.sendControl(Opcode.PING, EMPTY);

@@ -116,3 +116,41 @@ test('heartbeats: a client whose compressed message waits for a busy thread pool
     }
   });
 });
+
+test('heartbeats: a ping queued behind a compression that waits for a busy thread pool is not counted unanswered', async () => {
+  const { asChannel } = await import('../../lib/index.ts');
+  const { upgradeRequest, clientFrame, framesAfter101 } = await import('./ws-support.ts');
+  const { pbkdf2 } = await import('node:crypto');
+  let closedWith: string | null = null;
+  await withServer((req) => asChannel(req, {
+    heartbeatInterval: 150,
+    perMessageDeflate: true,
+    onReceive: (ch, data) => ch.send(data),
+    onClose: (_ch, status) => { closedWith = status; },
+  }), {}, async (server) => {
+    const ws = await connectRaw(server.port);
+    try {
+      ws.write(upgradeRequest('/ws', 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
+      await ws.waitFor((c) => c.text.includes('\r\n\r\n'), 3000, 'the 101');
+      // The pool busy for several intervals: the echo's compression waits, and the
+      // heartbeat ping queued behind it cannot reach the client meanwhile.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      let busy = threads;
+      for (let i = 0; i < threads; i++) pbkdf2('x', 'y', 6_000_000, 32, 'sha256', () => { busy--; });
+      ws.write(clientFrame(0x2, Buffer.alloc(200_000, 'e'))); // uncompressed: no inflate
+      const t0 = Date.now();
+      let answered = 0;
+      while ((busy > 0 || Date.now() - t0 < 400) && Date.now() - t0 < 8000 && !ws.ended) {
+        const pings = framesAfter101(ws).filter((f) => f.opcode === 0x9).length;
+        for (; answered < pings; answered++) ws.write(clientFrame(0xa, Buffer.alloc(0)));
+        await sleep(20);
+      }
+      const stalled = Date.now() - t0;
+      assert.equal(ws.ended, false, `dropped (${closedWith}) before its ping could reach it (stall ${stalled} ms)`);
+      assert.ok(stalled > 600, `the pool was busy for several intervals (${stalled} ms)`);
+      assert.ok(framesAfter101(ws).some((f) => f.opcode === 0x2), 'the echo arrived');
+    } finally {
+      ws.close();
+    }
+  });
+});
