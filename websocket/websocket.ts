@@ -310,8 +310,12 @@ export class WebSocket implements ReceiverHandler {
     if (this.readyState === OPEN) {
       // RFC 6455 5.5.3: a pong may answer only the most recent ping. While the peer reads
       // nothing, pongs do not pile up behind each other: the latest one waits for 'drain'.
+      // A pong still held answers an older ping: this one replaces it, never follows it.
       if (this.socket.writableNeedDrain) this.pendingPong = data;
-      else this.sender.sendControl(Opcode.PONG, data);
+      else {
+        this.pendingPong = null;
+        this.sender.sendControl(Opcode.PONG, data);
+      }
     }
     this.onPing(data);
   }
