@@ -101,6 +101,7 @@ const HEARD_MESSAGE = 8; // a message from the peer
 const SENT = 16; // a message sent
 const AWAITING_PONG = 32; // a heartbeat ping is out and nothing has arrived since
 const INPUT_PAUSED = 64; // reading stopped while a message inflates: the peer cannot be heard
+const PING_HELD = 128; // a tick found the heartbeat ping still queued behind a compression
 const TRAFFIC = HEARD | HEARD_MESSAGE | SENT;
 const kWebSocket = Symbol('websocket');
 function noop(): void {}
@@ -392,10 +393,13 @@ export class WebSocket implements ReceiverHandler {
     }
     if (!group.pings) return;
     // While reading waits for an inflate (the threads may be busy), a pong would not be seen.
-    if ((flags & (HEARD | INPUT_PAUSED)) !== 0) this.flags &= ~AWAITING_PONG;
-    // A ping still queued behind a compression has not reached the peer: no answer is due yet.
+    if ((flags & (HEARD | INPUT_PAUSED)) !== 0) this.flags &= ~(AWAITING_PONG | PING_HELD);
     else if ((flags & AWAITING_PONG) !== 0) {
-      if (this.sender.queuedBytes === 0) this.timedOut(false);
+      // A ping still queued behind a compression has not reached the peer: no answer is
+      // due yet. Once it is out, the peer has a whole interval from the tick that saw it go.
+      if (this.sender.queuedBytes > 0) this.flags |= PING_HELD;
+      else if ((flags & PING_HELD) !== 0) this.flags &= ~PING_HELD;
+      else this.timedOut(false);
     }
     else {
       this.flags |= AWAITING_PONG;

@@ -380,3 +380,30 @@ test('idle timeout with heartbeats: pongs keep the peer alive but not active; 10
   assert.ok(pings >= 2, `${pings} pings answered meanwhile`);
   assert.ok(dt >= 195 && dt < 3000, `closed after ${dt} ms`);
 });
+
+test('heartbeat: a ping that left its compression queue just before a tick gets a whole interval for its pong', async () => {
+  const { pbkdf2 } = await import('node:crypto');
+  let serverWs: WebSocket | undefined;
+  // A long interval: the ticks below are driven by hand.
+  const srv = await startServer({ heartbeatInterval: 60_000, perMessageDeflate: true }, (ws) => (serverWs = ws));
+  cleanups.push(srv.close);
+  const c = await connect(srv.url, { perMessageDeflate: true });
+  while (serverWs === undefined) await new Promise((r) => setTimeout(r, 5));
+  const ws = serverWs;
+  c.socket.pause(); // no pongs from here on
+  // The thread pool busy: the message's compression waits, and the ping with it.
+  let busy = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  for (let i = busy; i > 0; i--) pbkdf2('x', 'y', 400_000, 32, 'sha256', () => void busy--);
+  ws.send('compress me '.repeat(1000));
+  ws.heartbeat(); // the handshake was traffic: no ping yet
+  ws.heartbeat(); // silent since the last tick: ping, queued behind the compression
+  ws.heartbeat(); // the ping is still queued: no answer is due
+  assert.ok(ws.bufferedAmount > 0, 'the compression is still waiting for the pool');
+  while ((busy > 0 || ws.bufferedAmount > 0) && ws.readyState === 1) await new Promise((r) => setTimeout(r, 2));
+  ws.heartbeat(); // the ping only just went out: the peer gets this interval to answer
+  assert.equal(ws.readyState, 1, 'not dropped at the tick right after its ping went out');
+  const closed = new Promise<number>((r) => (ws.onClose = r));
+  ws.heartbeat(); // a whole interval without an answer
+  assert.equal(await closed, 1006);
+  c.terminate();
+});
