@@ -909,9 +909,19 @@ let lastRemote = '';
  * writableLength only moves when a whole write completes).
  */
 function unsentBytes(socket: Socket): number {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
-  const inFlight = handle != null && typeof handle.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+  const handle = (socket as unknown as { _handle?: QueuedHandle | null })._handle;
+  if (handle == null) return socket.writableLength;
+  let inFlight = typeof handle.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+  // TLS: the TLS handle's queue shrinks only when a whole write is done; the TCP handle
+  // under it shows the encrypted bytes still waiting for the client.
+  const tcp = handle._parent;
+  if (tcp != null && typeof tcp.writeQueueSize === 'number') inFlight += tcp.writeQueueSize;
   return socket.writableLength + inFlight;
+}
+
+interface QueuedHandle {
+  writeQueueSize?: number;
+  _parent?: QueuedHandle | null;
 }
 
 /**

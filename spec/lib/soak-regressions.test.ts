@@ -154,3 +154,39 @@ test('heartbeats: a ping queued behind a compression that waits for a busy threa
     }
   });
 });
+
+test('sendTimeout over TLS: a client that keeps reading a large answer slowly is not cut off', async (t) => {
+  const { haveOpenssl, makeCert } = await import('../helpers/tls-cert.ts');
+  const { requirePeer } = await import('../helpers/tools.ts');
+  if (!requirePeer(haveOpenssl, 'openssl', t)) return;
+  const { connect } = await import('node:tls');
+  const { key, cert } = makeCert();
+  const size = 32 * 1024 * 1024;
+  const body = Buffer.alloc(size, 'a');
+  await withServer(() => ({ body }), { sendTimeout: 300, tls: { key, cert } }, async (server) => {
+    const socket = connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    let received = 0;
+    let ended = false;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.on('close', () => (ended = true));
+    socket.on('error', () => {});
+    try {
+      await new Promise((r) => socket.once('secureConnect', r));
+      socket.write(get('/big'));
+      // Reads about 1 MiB, pauses 100 ms (well under sendTimeout), and again: the answer
+      // takes many sendTimeouts, and the client takes some of it in every one of them.
+      const t0 = Date.now();
+      while (!ended && received < size && Date.now() - t0 < 15_000) {
+        socket.pause();
+        await sleep(100);
+        const had = received;
+        socket.resume();
+        while (!ended && received < had + 1024 * 1024 && received < size && Date.now() - t0 < 15_000) await sleep(2);
+      }
+      assert.ok(received > size, `whole answer received (${received} bytes in ${Date.now() - t0} ms; cut off: ${ended})`);
+      assert.ok(Date.now() - t0 > 1000, `the read took several sendTimeouts (${Date.now() - t0} ms)`);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
