@@ -144,7 +144,7 @@ export interface SendTimeoutTarget {
 }
 
 /** A wait for 'drain' on the timer wheel: a client that reads nothing for the timeout is cut off. */
-class DrainWait extends TimerItem {
+export class DrainWait extends TimerItem {
   readonly socket: Socket;
   readonly target: SendTimeoutTarget | null;
 

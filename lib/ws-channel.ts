@@ -9,7 +9,8 @@ import type { ChannelSocket } from './ws-open.ts';
 import { setWebSocketChannelFactory, type Channel, type ChannelData, type ChannelOptions, type CloseStatus } from './channel.ts';
 import { kRespond, errorResponse, type Exchange } from './connection.ts';
 import type { Abortable } from './close-status.ts';
-import { NO_LIST, TimerItem } from './timers.ts';
+import { NO_LIST } from './timers.ts';
+import { DrainWait } from './response-writer.ts';
 import type { ServerContext } from './context.ts';
 import type { Request, Response } from './types.ts';
 
@@ -89,7 +90,7 @@ const BY_TIMEOUT = 3;
 const BY_ERROR = 4;
 const BY_FAULT = 5; // an application callback threw: closed with 1011
 const DRAIN_POLLING = 1 << 5;
-const SEND_WATCHED = 1 << 6; // a SendStall waits on the wheel for the socket to drain
+const SEND_WATCHED = 1 << 6; // a DrainWait on the wheel waits for the socket to drain
 
 // The WebSocket stack (framer, handshake, permessage-deflate: a quarter of the server's
 // code) loads with the first upgrade, so a server that never upgrades never compiles it.
@@ -226,7 +227,7 @@ export class WebSocketChannel implements Channel, Abortable {
     } else {
       ok = ws.send(payload);
       // The socket's buffer is full: the client has that long to take some of it.
-      if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
+      this.watchIfBackedUp(ws);
     }
     if (close) this.close();
     return ok;
@@ -439,7 +440,7 @@ export class WebSocketChannel implements Channel, Abortable {
     ws.feed(buf);
     // Replies to what the client sent (pongs, an application's echoes) count as sends: a
     // client that floods without reading is cut off by sendTimeout too.
-    if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
+    this.watchIfBackedUp(ws);
   }
 
   /** @internal */
@@ -460,14 +461,20 @@ export class WebSocketChannel implements Channel, Abortable {
     this.socketDrained();
   }
 
+  /** After a write: the socket's buffer is full, so the client has `sendTimeout` to take some of it. */
+  private watchIfBackedUp(ws: ChannelSocket): void {
+    if ((this.bits & SEND_WATCHED) === 0 && (ws.socket as Socket).writableNeedDrain) this.watchSend();
+  }
+
   /**
-   * Put a SendStall on the server's wheel: if the socket has not drained within
+   * Put a DrainWait on the server's wheel: if the socket has not drained within
    * `sendTimeout`, the client is dropped. Only while a write waits (no cost otherwise).
    */
   private watchSend(): void {
     const ctx = this.ctx;
-    if (ctx === null || this.state !== OPEN) return;
-    const stall = new SendStall(this);
+    const ws = this.ws;
+    if (ctx === null || ws === null || this.state !== OPEN) return;
+    const stall = new DrainWait(ws.socket as Socket, this);
     stalls.set(this, stall);
     this.bits |= SEND_WATCHED;
     const wheel = ctx.wheel;
@@ -483,7 +490,7 @@ export class WebSocketChannel implements Channel, Abortable {
   }
 
   /** @internal the client took none of the buffered bytes for `sendTimeout`: drop it (1006). */
-  sendTimedOut(): void {
+  cutOffForSendTimeout(): void {
     this.bits &= ~SEND_WATCHED;
     stalls.delete(this);
     this.dropForTimeout();
@@ -493,7 +500,7 @@ export class WebSocketChannel implements Channel, Abortable {
   private dropForTimeout(): void {
     const ws = this.ws;
     if (this.state !== OPEN || ws === null) return;
-    if (this.closedBy === BY_PEER) this.closedBy = BY_TIMEOUT;
+    this.timedOut(false);
     ws.terminate();
   }
 
@@ -624,22 +631,8 @@ interface EarlyMessages {
   bytes: number;
 }
 
-/** A WebSocket write waiting for the socket to drain, on the server's timer wheel (see watchSend). */
-class SendStall extends TimerItem {
-  readonly channel: WebSocketChannel;
-
-  constructor(channel: WebSocketChannel) {
-    super();
-    this.channel = channel;
-  }
-
-  onTimeout(): void {
-    this.channel.sendTimedOut();
-  }
-}
-
 /** The stalls armed now, by channel: a channel that never stalls carries no field for one. */
-const stalls = new Map<WebSocketChannel, SendStall>();
+const stalls = new Map<WebSocketChannel, DrainWait>();
 
 function pollDrain(ch: WebSocketChannel): void {
   ch.pollDrained();
